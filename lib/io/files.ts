@@ -1,0 +1,111 @@
+/** Reading files with errors that name the file: existence checks, gzip, delimited text. */
+import { gunzipSync } from "node:zlib";
+import { DataError } from "../errors.ts";
+
+/** Reads a file's bytes; a missing or unreadable file becomes a DataError naming it. */
+export function readBytes(path: string, what = "file"): Uint8Array {
+  try {
+    return Deno.readFileSync(path);
+  } catch (e) {
+    if (e instanceof Deno.errors.NotFound) {
+      throw new DataError(`${what} not found`, { file: path });
+    }
+    throw new DataError(`cannot read ${what}: ${(e as Error).message}`, { file: path });
+  }
+}
+
+/** True if `path` exists (file or directory). */
+export function exists(path: string): boolean {
+  try {
+    Deno.statSync(path);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** Reads a file, gunzipping it when it starts with the gzip magic bytes. */
+export function readMaybeGzip(path: string, what = "file"): Uint8Array {
+  const raw = readBytes(path, what);
+  if (raw.length >= 2 && raw[0] === 0x1f && raw[1] === 0x8b) {
+    try {
+      return gunzipSync(raw);
+    } catch (e) {
+      throw new DataError(`corrupt gzip data: ${(e as Error).message}`, { file: path });
+    }
+  }
+  return raw;
+}
+
+/** A delimited text table: a header and rows of string fields, with their 1-based line numbers. */
+export interface TextTable {
+  file: string;
+  header: string[];
+  rows: string[][];
+  lines: number[];
+}
+
+/**
+ * Parses a small delimited text table (spot files, label files, CSVs without quoted
+ * delimiters inside fields). Surrounding double quotes are stripped. Rows with a different
+ * number of fields than the header are an error naming the line — except that a header one
+ * field shorter than the rows is accepted as an R-style table with an unnamed index column.
+ */
+export function parseTable(text: string, file: string, sep: string, hasHeader = true): TextTable {
+  const unquote = (s: string) => s.length >= 2 && s[0] === '"' && s[s.length - 1] === '"' ? s.slice(1, -1) : s;
+  const all = text.split(/\r?\n/);
+  let header: string[] = [];
+  const rows: string[][] = [];
+  const lines: number[] = [];
+  let start = 0;
+  if (hasHeader) {
+    while (start < all.length && all[start].trim() === "") start++;
+    if (start === all.length) throw new DataError("file is empty, expected a header line", { file });
+    header = all[start].split(sep).map(unquote);
+    start++;
+  }
+  for (let i = start; i < all.length; i++) {
+    if (all[i].trim() === "") continue;
+    const fields = all[i].split(sep).map(unquote);
+    if (hasHeader && fields.length === header.length + 1 && rows.length === 0) header = ["", ...header];
+    if (hasHeader && fields.length !== header.length) {
+      throw new DataError(`has ${fields.length} fields, expected ${header.length} as in the header`, {
+        file,
+        line: i + 1,
+      });
+    }
+    rows.push(fields);
+    lines.push(i + 1);
+  }
+  return { file, header, rows, lines };
+}
+
+/** Index of a required column; a DataError listing the columns found when it is missing. */
+export function column(t: TextTable, name: string): number {
+  const i = t.header.indexOf(name);
+  if (i < 0) {
+    throw new DataError(`missing column '${name}' (found: ${t.header.join(", ")})`, { file: t.file, line: 1 });
+  }
+  return i;
+}
+
+/** Parses a numeric field, or throws a DataError naming file, line and column. */
+export function numberField(t: TextTable, row: number, col: number): number {
+  const s = t.rows[row][col];
+  const v = s.trim() === "" ? NaN : Number(s);
+  if (!Number.isFinite(v)) {
+    throw new DataError(`column '${t.header[col]}' is '${s}', expected a number`, {
+      file: t.file,
+      line: t.lines[row],
+    });
+  }
+  return v;
+}
+
+/** Writes a file atomically: to a temporary sibling, then renamed over the target. */
+export function writeFileAtomic(path: string, data: Uint8Array | string): void {
+  const tmp = `${path}.tmp-${Deno.pid}-${crypto.randomUUID().slice(0, 8)}`;
+  if (typeof data === "string") Deno.writeTextFileSync(tmp, data);
+  else Deno.writeFileSync(tmp, data);
+  Deno.renameSync(tmp, path);
+}

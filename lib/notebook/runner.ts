@@ -1,0 +1,192 @@
+/**
+ * Executes notebooks headlessly and decides whether they succeeded by reading the executed
+ * outputs, not the exit code: some Deno-kernel releases report a throwing cell as a success,
+ * so a cell counts as failed when it has an `error` output, was never executed, or printed an
+ * uncaught error to stderr; and each notebook may list strings its outputs must contain
+ * (`metadata.spahgc.expect`), so a silently skipped computation fails too.
+ *
+ * Two engines:
+ * - `jupyter`: `jupyter nbconvert --execute` with the Deno kernel (the real notebook path);
+ * - `deno`: the code cells concatenated into a module and run with `deno run` — for machines
+ *   without Jupyter; notebook code must therefore never require `Deno.jupyter`.
+ */
+import { basename, dirname, join, resolve } from "node:path";
+import { writeFileAtomic } from "../io/files.ts";
+
+export interface NotebookCell {
+  cell_type: "code" | "markdown" | "raw";
+  source: string | string[];
+  metadata?: Record<string, unknown>;
+  execution_count?: number | null;
+  outputs?: Array<Record<string, unknown>>;
+}
+
+export interface Notebook {
+  cells: NotebookCell[];
+  metadata: Record<string, unknown> & { spahgc?: { expect?: string[] } };
+  nbformat: number;
+  nbformat_minor: number;
+}
+
+export interface CellFailure {
+  /** 0-based index among all cells. */
+  cell: number;
+  reason: string;
+  source: string;
+}
+
+export interface NotebookResult {
+  notebook: string;
+  executed: string;
+  engine: "jupyter" | "deno";
+  ok: boolean;
+  seconds: number;
+  failures: CellFailure[];
+  /** Expected strings not found in any output. */
+  missing: string[];
+}
+
+export interface RunOptions {
+  /** Where the executed copy goes (default: figures/<name>/<name>.executed.ipynb). */
+  outputDir?: string;
+  engine?: "jupyter" | "deno" | "auto";
+  /** Per-cell timeout in seconds (jupyter engine). */
+  timeoutSeconds?: number;
+  /** Extra environment for the kernel (e.g. SPAHGC_PROFILE). */
+  env?: Record<string, string>;
+}
+
+const src = (c: NotebookCell) => (Array.isArray(c.source) ? c.source.join("") : c.source);
+const text = (v: unknown) => (Array.isArray(v) ? v.join("") : typeof v === "string" ? v : "");
+
+/** Inspects an executed notebook: failing cells and expected strings not found. */
+export function checkExecuted(nb: Notebook): { failures: CellFailure[]; missing: string[] } {
+  const failures: CellFailure[] = [];
+  let all = "";
+  nb.cells.forEach((c, i) => {
+    if (c.cell_type !== "code" || src(c).trim() === "") return;
+    const fail = (reason: string) => failures.push({ cell: i, reason, source: src(c).slice(0, 200) });
+    if (c.execution_count === null || c.execution_count === undefined) fail("cell was not executed");
+    for (const o of c.outputs ?? []) {
+      if (o.output_type === "error") {
+        fail(`${o.ename}: ${o.evalue}`);
+      } else if (o.output_type === "stream") {
+        const t = text(o.text);
+        all += t;
+        if (o.name === "stderr" && /(^|\n)(Uncaught|error: Uncaught|TypeError:|ReferenceError:)/.test(t)) {
+          fail(`uncaught error on stderr: ${t.trim().split("\n")[0]}`);
+        }
+      } else {
+        const data = (o.data ?? {}) as Record<string, unknown>;
+        all += text(data["text/plain"]) + text(data["text/markdown"]) + text(data["text/html"]);
+      }
+    }
+  });
+  const missing = (nb.metadata.spahgc?.expect ?? []).filter((s) => !all.includes(s));
+  return { failures, missing };
+}
+
+function have(cmd: string, args: string[]): boolean {
+  try {
+    return new Deno.Command(cmd, { args, stdout: "null", stderr: "null" }).outputSync().success;
+  } catch {
+    return false;
+  }
+}
+
+/** Installs the Deno kernelspec for Jupyter if it is missing (idempotent). */
+export function ensureDenoKernel(): void {
+  const list = new Deno.Command("jupyter", { args: ["kernelspec", "list", "--json"], stdout: "piped", stderr: "null" }).outputSync();
+  const specs = list.success ? JSON.parse(new TextDecoder().decode(list.stdout)).kernelspecs ?? {} : {};
+  if (!("deno" in specs)) {
+    const r = new Deno.Command(Deno.execPath(), { args: ["jupyter", "--install"], stdout: "null", stderr: "piped" }).outputSync();
+    if (!r.success) throw new Error(`deno jupyter --install failed: ${new TextDecoder().decode(r.stderr)}`);
+  }
+}
+
+/** True when `jupyter nbconvert` is available. */
+export function jupyterAvailable(): boolean {
+  return have("jupyter", ["nbconvert", "--version"]);
+}
+
+/** Runs a notebook headlessly; never throws for cell errors (see `ok` and `failures`). */
+export async function runNotebook(path: string, opts: RunOptions = {}): Promise<NotebookResult> {
+  const nbPath = resolve(path);
+  const name = basename(nbPath).replace(/\.ipynb$/, "");
+  const root = resolve(dirname(nbPath), "..");
+  const outDir = resolve(opts.outputDir ?? join(root, "figures", name));
+  Deno.mkdirSync(outDir, { recursive: true });
+  const executed = join(outDir, `${name}.executed.ipynb`);
+  const engine = opts.engine === "deno" || (opts.engine !== "jupyter" && !jupyterAvailable()) ? "deno" : "jupyter";
+  const env = { ...opts.env, NO_COLOR: "1" };
+  const t0 = performance.now();
+  let nb: Notebook;
+  if (engine === "jupyter") {
+    ensureDenoKernel();
+    const tmpName = `${name}.executing-${Deno.pid}.ipynb`;
+    const r = await new Deno.Command("jupyter", {
+      args: [
+        "nbconvert", "--to", "notebook", "--execute", "--allow-errors",
+        "--ExecutePreprocessor.kernel_name=deno",
+        `--ExecutePreprocessor.timeout=${opts.timeoutSeconds ?? 1800}`,
+        "--output-dir", outDir, "--output", tmpName, nbPath,
+      ],
+      cwd: dirname(nbPath),
+      env,
+      stdout: "piped",
+      stderr: "piped",
+    }).output();
+    const tmp = join(outDir, tmpName);
+    try {
+      nb = JSON.parse(Deno.readTextFileSync(tmp));
+    } catch {
+      return {
+        notebook: nbPath, executed, engine, ok: false, seconds: (performance.now() - t0) / 1000,
+        failures: [{ cell: -1, reason: `nbconvert failed: ${new TextDecoder().decode(r.stderr).trim().split("\n").slice(-3).join(" | ")}`, source: "" }],
+        missing: [],
+      };
+    }
+    Deno.renameSync(tmp, executed);
+  } else {
+    nb = JSON.parse(Deno.readTextFileSync(nbPath));
+    nb = await runWithDeno(nb, nbPath, env);
+    writeFileAtomic(executed, JSON.stringify(nb, null, 1));
+  }
+  const { failures, missing } = checkExecuted(nb);
+  return { notebook: nbPath, executed, engine, ok: failures.length === 0 && missing.length === 0, seconds: (performance.now() - t0) / 1000, failures, missing };
+}
+
+/**
+ * The `deno` engine: all code cells in one module, each wrapped so its output is captured and
+ * attributed to it; stops at the first throwing cell as Jupyter would with errors not allowed.
+ */
+async function runWithDeno(nb: Notebook, nbPath: string, env: Record<string, string>): Promise<Notebook> {
+  const marker = `__CELL_${crypto.randomUUID().slice(0, 8)}__`;
+  const code = nb.cells.map((c, i) => c.cell_type === "code" ? `console.log("${marker}${i}");\n${src(c)}\n` : "").join("\n");
+  const script = join(dirname(nbPath), `.${basename(nbPath)}.${Deno.pid}.run.ts`);
+  Deno.writeTextFileSync(script, code);
+  try {
+    const r = await new Deno.Command(Deno.execPath(), { args: ["run", "-A", script], cwd: dirname(nbPath), env, stdout: "piped", stderr: "piped" }).output();
+    const out = new TextDecoder().decode(r.stdout);
+    const err = new TextDecoder().decode(r.stderr);
+    const parts = out.split(new RegExp(`${marker}(\\d+)\\n`));
+    const byCell = new Map<number, string>();
+    for (let k = 1; k < parts.length; k += 2) byCell.set(Number(parts[k]), parts[k + 1]);
+    const ran = [...byCell.keys()];
+    const last = ran.length ? Math.max(...ran) : -1;
+    let count = 0;
+    const cells = nb.cells.map((c, i) => {
+      if (c.cell_type !== "code") return c;
+      if (!byCell.has(i)) return { ...c, execution_count: null, outputs: [] };
+      const outputs: Array<Record<string, unknown>> = [{ output_type: "stream", name: "stdout", text: byCell.get(i) }];
+      if (i === last && !r.success) {
+        const line = err.split("\n").find((l) => l.startsWith("error:")) ?? err.trim().split("\n")[0] ?? "failed";
+        outputs.push({ output_type: "error", ename: "Error", evalue: line.replace(/^error: (Uncaught )?/, ""), traceback: err.split("\n") });
+      }
+      return { ...c, execution_count: ++count, outputs };
+    });
+    return { ...nb, cells };
+  } finally {
+    Deno.removeSync(script);
+  }
+}

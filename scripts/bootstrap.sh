@@ -1,0 +1,40 @@
+#!/bin/sh
+# Installs what the project needs, idempotently: npm packages (the pinned Deno runtime, h5wasm,
+# sharp) from package-lock.json; Debian's Jupyter nbconvert and kernel client, and python3
+# anndata/scipy (used by the tests only, for interoperability checks); the Deno kernelspec.
+# Each step is skipped when already satisfied. Set SPAHGC_SKIP_APT=1 to skip the Debian step
+# (notebooks then run through the `deno run` engine, and Python interop tests are skipped).
+set -eu
+cd "$(dirname "$0")/.."
+
+# 1. npm packages, when node_modules is missing or older than the lockfile.
+if [ ! -x node_modules/deno/bin.cjs ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
+  echo "bootstrap: npm ci" >&2
+  npm ci --no-audit --no-fund --loglevel=error >&2
+fi
+# The deno package places its binary on first use if its install script was not run.
+node node_modules/deno/bin.cjs --version >/dev/null
+DENO="$(pwd)/node_modules/deno/deno"
+
+# 2. Debian packages for headless notebook execution and interop tests.
+need_apt=""
+command -v jupyter-nbconvert >/dev/null 2>&1 || need_apt="yes"
+/usr/bin/python3 -c "import anndata, scipy, pandas" >/dev/null 2>&1 || need_apt="yes"
+if [ -n "$need_apt" ] && [ "${SPAHGC_SKIP_APT:-0}" != "1" ]; then
+  if command -v apt-get >/dev/null 2>&1; then
+    SUDO=""
+    [ "$(id -u)" = "0" ] || SUDO="sudo"
+    echo "bootstrap: apt-get install jupyter-nbconvert python3-ipykernel python3-anndata python3-scipy" >&2
+    $SUDO apt-get update -qq >&2 || true
+    DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends \
+      jupyter-nbconvert jupyter-client python3-ipykernel python3-anndata python3-scipy python3-pandas python3-h5py >&2
+  else
+    echo "bootstrap: no apt-get; notebooks will run with the deno engine, Python interop tests are skipped" >&2
+  fi
+fi
+
+# 3. The Deno Jupyter kernelspec.
+if command -v jupyter >/dev/null 2>&1 && ! jupyter kernelspec list 2>/dev/null | grep -q '^ *deno '; then
+  echo "bootstrap: deno jupyter --install" >&2
+  "$DENO" jupyter --install >/dev/null 2>&1
+fi
