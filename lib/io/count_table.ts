@@ -49,7 +49,7 @@ export function parseCountTable(bytes: Uint8Array, file: string, sep = "\t"): Co
     line++;
     // Row name.
     let q = p;
-    while (q < n && bytes[q] !== SEP && bytes[q] !== LF) q++;
+    while (q < n && bytes[q] !== SEP && bytes[q] !== LF && bytes[q] !== CR) q++;
     if (q === p && (q >= n || bytes[q] === LF || (bytes[q] === CR))) {
       // Blank line (possibly the trailing one).
       p = q + 1;

@@ -109,3 +109,18 @@ export function writeFileAtomic(path: string, data: Uint8Array | string): void {
   else Deno.writeFileSync(tmp, data);
   Deno.renameSync(tmp, path);
 }
+
+const HDF5_SIGNATURE = [0x89, 0x48, 0x44, 0x46, 0x0d, 0x0a, 0x1a, 0x0a];
+
+/**
+ * Throws a DataError unless `path` is an HDF5 file. h5wasm does not fail on opening a
+ * non-HDF5 file (it fails later with an unhelpful message), so the superblock signature is
+ * checked first, at the offsets HDF5 allows (0, 512, 1024, 2048, …).
+ */
+export function assertHdf5(path: string): void {
+  const bytes = readBytes(path, "HDF5 file");
+  for (let off = 0; off + 8 <= bytes.length; off = off === 0 ? 512 : off * 2) {
+    if (HDF5_SIGNATURE.every((b, i) => bytes[off + i] === b)) return;
+  }
+  throw new DataError("not a readable HDF5 file (no HDF5 signature)", { file: path });
+}

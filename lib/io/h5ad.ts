@@ -12,7 +12,7 @@ import h5wasm from "h5wasm/node";
 import { CsrMatrix } from "../data/sparse.ts";
 import { DataError } from "../errors.ts";
 import type { Slice } from "../data/slice.ts";
-import { exists } from "./files.ts";
+import { assertHdf5, exists } from "./files.ts";
 
 type H5Group = InstanceType<typeof h5wasm.Group>;
 type H5Dataset = InstanceType<typeof h5wasm.Dataset>;
@@ -206,6 +206,7 @@ function readDataFrame(f: H5Group, name: string, file: string): { index: string[
 /** Reads an `.h5ad` file written by anndata ≥ 0.8 (or by `writeH5ad`). */
 export async function readH5ad(path: string): Promise<AnnData> {
   if (!exists(path)) throw new DataError("h5ad file not found", { file: path });
+  assertHdf5(path);
   await h5Ready();
   let f: InstanceType<typeof h5wasm.File>;
   try {

@@ -17,7 +17,7 @@ import h5wasm from "h5wasm/node";
 import { DataError, WarningLog } from "../errors.ts";
 import { CsrMatrix } from "../data/sparse.ts";
 import { type Dataset, makeUnique, type Slice, type SliceImage, validateSlice } from "../data/slice.ts";
-import { column, exists, numberField, parseTable, readBytes } from "./files.ts";
+import { assertHdf5, column, exists, numberField, parseTable, readBytes } from "./files.ts";
 import { h5Ready } from "./h5ad.ts";
 
 type H5Group = InstanceType<typeof h5wasm.Group>;
@@ -41,6 +41,7 @@ export async function readVisium(outs: string, opts: VisiumOptions = {}): Promis
   const log = opts.log ?? new WarningLog();
   const h5path = join(outs, "filtered_feature_bc_matrix.h5");
   if (!exists(h5path)) throw new DataError("count matrix not found (expected Space Ranger outs/)", { file: h5path });
+  assertHdf5(h5path);
   await h5Ready();
   let f: InstanceType<typeof h5wasm.File>;
   try {

@@ -1,0 +1,68 @@
+/** Shared test helpers: temp dirs, Debian's python3 for independent reference values, data paths. */
+import { join } from "node:path";
+import { DATASETS, resolveDatasetDir } from "../lib/mod.ts";
+
+/** Debian's interpreter (with python3-anndata/scipy from the bootstrap), not a pyenv shim. */
+export const PYTHON = "/usr/bin/python3";
+
+function pythonHas(mods: string): boolean {
+  try {
+    return new Deno.Command(PYTHON, { args: ["-c", `import ${mods}`], stdout: "null", stderr: "null" }).outputSync().success;
+  } catch {
+    return false;
+  }
+}
+
+export const HAVE_ANNDATA = pythonHas("anndata, scipy, numpy, pandas");
+if (!HAVE_ANNDATA) console.warn("python3-anndata missing: Python interoperability tests are skipped (run scripts/bootstrap.sh)");
+
+/** Runs a Python snippet; returns stdout, throws with stderr on failure. */
+export function python(code: string, ...args: string[]): string {
+  const r = new Deno.Command(PYTHON, { args: ["-c", code, ...args], stdout: "piped", stderr: "piped", env: { PYDEVD_DISABLE_FILE_VALIDATION: "1" } }).outputSync();
+  if (!r.success) throw new Error(`python failed:\n${new TextDecoder().decode(r.stderr)}`);
+  return new TextDecoder().decode(r.stdout);
+}
+
+/** The HER2+ folder, or undefined (tests then skip with a notice). */
+export const HER2ST_DIR: string | undefined = (() => {
+  try {
+    return resolveDatasetDir(DATASETS.find((d) => d.name === "her2st")!);
+  } catch {
+    console.warn("HER2+ data not found: real-data tests are skipped (see README, 'Data')");
+    return undefined;
+  }
+})();
+
+export const VISIUM_TINY_DIR: string | undefined = (() => {
+  try {
+    return resolveDatasetDir(DATASETS.find((d) => d.name === "visium_tiny")!);
+  } catch {
+    return undefined;
+  }
+})();
+
+export function tempDir(): string {
+  return Deno.makeTempDirSync({ prefix: "spahgc-test-" });
+}
+
+export function writeText(dir: string, rel: string, text: string): string {
+  const p = join(dir, rel);
+  Deno.mkdirSync(join(p, ".."), { recursive: true });
+  Deno.writeTextFileSync(p, text);
+  return p;
+}
+
+/** Asserts that `fn` throws an error whose message contains every fragment. */
+export async function throwsWith(fn: () => unknown, ...fragments: string[]): Promise<Error> {
+  let err: Error | undefined;
+  try {
+    await fn();
+  } catch (e) {
+    err = e as Error;
+  }
+  if (!err) throw new Error(`expected an error mentioning ${fragments.join(", ")}`);
+  for (const f of fragments) {
+    if (!err.message.includes(f)) throw new Error(`error message lacks '${f}': ${err.message}`);
+  }
+  return err;
+}
