@@ -81,7 +81,7 @@ function field(bs: Blob[], x: number, y: number): number {
 /** Soft domain membership (softmax of the domain fields) at array position (x, y). */
 function membership(geo: PatientGeometry, x: number, y: number, out: Float64Array): void {
   const t = 3.2 * field(geo.tumour, x, y);
-  const im = 2.6 * field(geo.immune, x, y);
+  const im = 3.6 * field(geo.immune, x, y);
   const st = 1.0;
   const m = Math.max(t, im, st);
   const a = Math.exp(2.5 * (t - m)), b = Math.exp(2.5 * (st - m)), c = Math.exp(2.5 * (im - m));
@@ -133,7 +133,7 @@ export function generateSynthetic(options: SyntheticOptions = {}): Dataset {
     const patient = `P${p + 1}`;
     const geo: PatientGeometry = {
       tumour: blobs(rng, 1 + rng.int(3), o.grid, o.grid * 0.1, o.grid * 0.2),
-      immune: blobs(rng, 1 + rng.int(2), o.grid, o.grid * 0.08, o.grid * 0.14),
+      immune: blobs(rng, 2 + rng.int(2), o.grid, o.grid * 0.08, o.grid * 0.14),
       tint: [0.9 + 0.2 * rng.uniform(), 0.85 + 0.2 * rng.uniform(), 0.9 + 0.2 * rng.uniform()],
       geneEffect: Float64Array.from({ length: G }, () => Math.exp(0.3 * rng.normal())),
     };

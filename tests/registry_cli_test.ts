@@ -1,0 +1,101 @@
+/** Data-directory resolution, the dataset registry and the `spahgc` CLI (run as a subprocess). */
+import assert from "node:assert/strict";
+import { join } from "node:path";
+import { dataDirCandidates, DATASETS, fetchDataset, loadDataset, PROJECT_ROOT, resolveDatasetDir, sliceToAnnData, writeH5ad, generateSynthetic } from "../lib/mod.ts";
+import { HER2ST_DIR, tempDir, throwsWith } from "./helpers.ts";
+
+function cli(...args: string[]): { code: number; stdout: string; stderr: string } {
+  const r = new Deno.Command(Deno.execPath(), {
+    args: ["run", "-A", join(PROJECT_ROOT, "lib/cli/main.ts"), ...args],
+    stdout: "piped",
+    stderr: "piped",
+    env: { NO_COLOR: "1" },
+  }).outputSync();
+  return { code: r.code, stdout: new TextDecoder().decode(r.stdout), stderr: new TextDecoder().decode(r.stderr) };
+}
+
+Deno.test("data directories resolve: explicit, then SPAHGC_DATA_DIR, then data/, then ../shared/data", () => {
+  const env = tempDir();
+  Deno.mkdirSync(join(env, "her2st", "ST-cnts"), { recursive: true });
+  const before = Deno.env.get("SPAHGC_DATA_DIR");
+  try {
+    Deno.env.set("SPAHGC_DATA_DIR", env);
+    const c = dataDirCandidates("/explicit");
+    assert.deepEqual(c, ["/explicit", env, join(PROJECT_ROOT, "data"), join(PROJECT_ROOT, "..", "shared", "data")]);
+    assert.equal(resolveDatasetDir(DATASETS.find((d) => d.name === "her2st")!), join(env, "her2st"));
+  } finally {
+    before === undefined ? Deno.env.delete("SPAHGC_DATA_DIR") : Deno.env.set("SPAHGC_DATA_DIR", before);
+  }
+});
+
+Deno.test("a missing dataset says where it was looked for and how to obtain it", async () => {
+  const dir = tempDir();
+  await throwsWith(() => loadDataset("her2st", { dataDir: dir }), `${dir}/her2st`, "almaan/her2st", "data fetch her2st");
+  await throwsWith(() => loadDataset("no-such-thing"), "unknown dataset 'no-such-thing'", "synthetic, her2st, visium_tiny");
+  await throwsWith(() => fetchDataset("no-such-thing"), "unknown dataset");
+});
+
+Deno.test({
+  name: "fetch reports an already present dataset instead of downloading it again",
+  ignore: !HER2ST_DIR,
+  async fn() {
+    assert.match(await fetchDataset("her2st", join(HER2ST_DIR!, "..")), /already present/);
+    assert.match(await fetchDataset("synthetic"), /generated on demand/);
+  },
+});
+
+Deno.test("a folder of .h5ad files loads as a dataset, subsets by slice name", async () => {
+  const dir = tempDir();
+  const ds = generateSynthetic({ patients: 2, sectionsPerPatient: 1, grid: 6, genes: 40 });
+  for (const s of ds.slices) await writeH5ad(join(dir, `${s.name}.h5ad`), sliceToAnnData(s));
+  const back = await loadDataset(dir);
+  assert.deepEqual(back.slices.map((s) => s.name), ["P1_S1", "P2_S1"]);
+  assert.equal(back.slices[1].counts.sum(), ds.slices[1].counts.sum());
+  const sub = await loadDataset(dir, { slices: ["P2_S1"] });
+  assert.deepEqual(sub.slices.map((s) => s.patient), ["P2"]);
+  await throwsWith(() => loadDataset(dir, { slices: ["X"] }), "slice(s) X not in");
+  await throwsWith(() => loadDataset(tempDir()), "no .h5ad files");
+});
+
+Deno.test({
+  name: "CLI: data info her2st --json has the documented shape and the reference numbers",
+  ignore: !HER2ST_DIR,
+  fn() {
+    const r = cli("data", "info", "her2st", "--json", "--data-dir", join(HER2ST_DIR!, ".."));
+    assert.equal(r.code, 0, r.stderr);
+    const out = JSON.parse(r.stdout);
+    assert.equal(out.dataset, "her2st");
+    assert.equal(out.slices.length, 36);
+    const expected = JSON.parse(Deno.readTextFileSync(new URL("./fixtures/her2st_expected.json", import.meta.url)));
+    assert.deepEqual(Object.keys(out.slices[0]).sort(), ["genes", "hasImage", "hasLabels", "name", "patient", "spots", "totalCounts"]);
+    out.slices.forEach((s: Record<string, unknown>, i: number) => {
+      assert.equal(s.spots, expected[i].spots);
+      assert.equal(s.genes, expected[i].genes);
+      assert.equal(s.totalCounts, expected[i].totalCounts);
+      assert.equal(s.hasLabels, true); // every section has cluster labels
+    });
+    assert.deepEqual(out.slices.filter((s: { hasImage: boolean }) => s.hasImage).map((s: { name: string }) => s.name), ["A1", "B4", "C2", "C3", "C4", "C5", "C6"]);
+  },
+});
+
+Deno.test("CLI: help, text output, usage errors and data errors have the right exit codes", () => {
+  const top = cli("--help");
+  assert.equal(top.code, 0);
+  assert.match(top.stdout, /data info/);
+  for (const c of [["data", "info"], ["data", "fetch"], ["data", "list"], ["notebook", "run"], ["demo"]]) {
+    const h = cli(...c, "--help");
+    assert.equal(h.code, 0, c.join(" "));
+    assert.match(h.stdout, /^usage: spahgc/);
+  }
+  const info = cli("data", "info", "synthetic");
+  assert.equal(info.code, 0);
+  assert.match(info.stdout, /\| P1_S1 \| P1 \| \d+ \| 120 \|/);
+  assert.equal(cli("data", "info").code, 2);
+  assert.equal(cli("data", "info", "synthetic", "--bogus").code, 2);
+  assert.equal(cli("frobnicate").code, 2);
+  const bad = cli("data", "info", "nope");
+  assert.equal(bad.code, 1);
+  assert.match(bad.stderr, /error: unknown dataset 'nope'/);
+  const list = JSON.parse(cli("data", "list", "--json").stdout);
+  assert.deepEqual(list.map((d: { name: string }) => d.name), ["synthetic", "her2st", "visium_tiny"]);
+});
