@@ -9,8 +9,11 @@ cd "$(dirname "$0")/.."
 
 # 1. npm packages, when node_modules is missing or older than the lockfile.
 if [ ! -x node_modules/deno/bin.cjs ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
-  echo "bootstrap: npm ci" >&2
-  npm ci --no-audit --no-fund --loglevel=error >&2
+  # `npm install` rather than `npm ci`: the lockfile pins every version, but the deno package
+  # lists other platforms' binaries as optional dependencies, and `npm ci` refuses a lockfile
+  # that lacks any of them (registry mirrors often carry only some platforms).
+  echo "bootstrap: npm install (from package-lock.json)" >&2
+  npm install --no-audit --no-fund --loglevel=error >&2
 fi
 # The deno package places its binary on first use if its install script was not run.
 node node_modules/deno/bin.cjs --version >/dev/null
