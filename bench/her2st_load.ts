@@ -1,5 +1,5 @@
 /** Child process of the benchmark: loads all HER2+ sections once, prints wall time and peak RSS as JSON. */
-import { readHer2st, resolveDatasetDir, DATASETS, WarningLog } from "../lib/mod.ts";
+import { DATASETS, readHer2st, resolveDatasetDir, WarningLog } from "../lib/mod.ts";
 
 const dir = Deno.args[0] ?? resolveDatasetDir(DATASETS.find((d) => d.name === "her2st")!);
 const t0 = performance.now();

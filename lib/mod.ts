@@ -13,13 +13,45 @@
  */
 export { DataError, type DataLocation, type DataWarning, WarningLog } from "./errors.ts";
 export { CsrBuilder, CsrMatrix } from "./data/sparse.ts";
-export { type Coords, type Dataset, makeUnique, nSpots, type Provenance, type RgbImage, type Slice, type SliceImage, validateSlice } from "./data/slice.ts";
-export { DOMAINS, generateSynthetic, PROGRAM_GENES, SYNTHETIC_DEFAULTS, type SyntheticOptions } from "./data/synthetic.ts";
-export { DATASETS, dataDirCandidates, fetchDataset, loadDataset, type LoadOptions, PROJECT_ROOT, resolveDatasetDir } from "./data/registry.ts";
+export {
+  type Coords,
+  type Dataset,
+  makeUnique,
+  nSpots,
+  type Provenance,
+  type RgbImage,
+  type Slice,
+  type SliceImage,
+  validateSlice,
+} from "./data/slice.ts";
+export {
+  DOMAINS,
+  generateSynthetic,
+  PROGRAM_GENES,
+  SYNTHETIC_DEFAULTS,
+  type SyntheticOptions,
+} from "./data/synthetic.ts";
+export {
+  dataDirCandidates,
+  DATASETS,
+  fetchDataset,
+  loadDataset,
+  type LoadOptions,
+  PROJECT_ROOT,
+  resolveDatasetDir,
+} from "./data/registry.ts";
 export { type SliceSummary, summarizeDataset, summaryMarkdown } from "./data/summary.ts";
 export { findHer2stImage, listHer2stSections, readHer2st, readHer2stSection } from "./io/her2st.ts";
 export { readVisium, readVisiumDataset } from "./io/visium.ts";
-export { type AnnData, annDataToSlice, type Column, type Dense2D, readH5ad, sliceToAnnData, writeH5ad } from "./io/h5ad.ts";
+export {
+  type AnnData,
+  annDataToSlice,
+  type Column,
+  type Dense2D,
+  readH5ad,
+  sliceToAnnData,
+  writeH5ad,
+} from "./io/h5ad.ts";
 export { parseCountTable } from "./io/count_table.ts";
 export { decodeImage, encodePng, imageSize } from "./io/image.ts";
 export { writeFileAtomic } from "./io/files.ts";

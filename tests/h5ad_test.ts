@@ -1,14 +1,26 @@
 /** AnnData .h5ad: our round trip, Python anndata reading our files, and us reading Python's. */
 import assert from "node:assert/strict";
 import { join } from "node:path";
-import { type AnnData, annDataToSlice, CsrMatrix, generateSynthetic, readH5ad, sliceToAnnData, writeH5ad } from "../lib/mod.ts";
+import {
+  type AnnData,
+  annDataToSlice,
+  CsrMatrix,
+  generateSynthetic,
+  readH5ad,
+  sliceToAnnData,
+  writeH5ad,
+} from "../lib/mod.ts";
 import { HAVE_ANNDATA, python, tempDir, throwsWith, writeText } from "./helpers.ts";
 
-const slice = generateSynthetic({ patients: 1, sectionsPerPatient: 1, grid: 8, genes: 45 }).slices[0];
+const slice =
+  generateSynthetic({ patients: 1, sectionsPerPatient: 1, grid: 8, genes: 45 }).slices[0];
 
 Deno.test("a slice round-trips through .h5ad unchanged (CSR counts, coordinates, labels, uns)", async () => {
   const f = join(tempDir(), "s.h5ad");
-  const withNull = { ...slice, labels: { domain: slice.labels.domain.map((v, i) => (i === 0 ? null : v)) } };
+  const withNull = {
+    ...slice,
+    labels: { domain: slice.labels.domain.map((v, i) => (i === 0 ? null : v)) },
+  };
   await writeH5ad(f, sliceToAnnData(withNull));
   const back = annDataToSlice(await readH5ad(f), f);
   assert.equal(back.name, slice.name);
@@ -42,7 +54,11 @@ Deno.test("dense X round-trips, and shape mismatches are rejected", async () => 
   assert.deepEqual(back.uns, { note: "hi", k: 3 });
   await assert.rejects(() => writeH5ad(f, { ...ad, obsNames: ["a"] }), /2×3 but there are 1 obs/);
   await throwsWith(() => readH5ad(join(tempDir(), "none.h5ad")), "none.h5ad", "not found");
-  await throwsWith(() => readH5ad(writeText(tempDir(), "bad.h5ad", "nope")), "bad.h5ad", "not a readable HDF5");
+  await throwsWith(
+    () => readH5ad(writeText(tempDir(), "bad.h5ad", "nope")),
+    "bad.h5ad",
+    "not a readable HDF5",
+  );
 });
 
 Deno.test({
@@ -51,12 +67,15 @@ Deno.test({
   async fn() {
     const f = join(tempDir(), "ours.h5ad");
     await writeH5ad(f, sliceToAnnData(slice));
-    const out = JSON.parse(python(`
+    const out = JSON.parse(python(
+      `
 import anndata, json, sys
 a = anndata.read_h5ad(sys.argv[1])
 print(json.dumps({"shape": list(a.shape), "sum": float(a.X.sum()), "nnz": int(a.X.nnz), "obs0": a.obs_names[0], "var3": a.var_names[3],
   "domain": [str(v) for v in a.obs["label_domain"]], "dtype": str(a.obs["label_domain"].dtype),
-  "spatial0": [float(v) for v in a.obsm["spatial"][0]], "patient": a.uns["patient"], "array_x5": float(a.obs["array_x"].iloc[5])}))`, f));
+  "spatial0": [float(v) for v in a.obsm["spatial"][0]], "patient": a.uns["patient"], "array_x5": float(a.obs["array_x"].iloc[5])}))`,
+      f,
+    ));
     assert.deepEqual(out.shape, [slice.counts.nRows, slice.counts.nCols]);
     assert.equal(out.sum, slice.counts.sum());
     assert.equal(out.nnz, slice.counts.nnz);
@@ -71,11 +90,13 @@ print(json.dumps({"shape": list(a.shape), "sum": float(a.X.sum()), "nnz": int(a.
 });
 
 Deno.test({
-  name: "we read .h5ad files written by Python anndata (CSR and dense X, categoricals with NaN, strings, obsm)",
+  name:
+    "we read .h5ad files written by Python anndata (CSR and dense X, categoricals with NaN, strings, obsm)",
   ignore: !HAVE_ANNDATA,
   async fn() {
     const dir = tempDir();
-    python(`
+    python(
+      `
 import anndata, numpy as np, pandas as pd, scipy.sparse as sp, sys
 X = np.array([[0, 1, 0], [2, 0, 3], [0, 0, 4], [5, 6, 0]], dtype=np.float32)
 obs = pd.DataFrame({"region": pd.Categorical(["tumour", None, "stroma", "tumour"]), "name": ["a", "b", "c", "d"],
@@ -87,7 +108,9 @@ a.write_h5ad(sys.argv[1] + "/csr.h5ad")
 a.X = X
 a.write_h5ad(sys.argv[1] + "/dense.h5ad")
 b = a.copy(); b.X = sp.csc_matrix(X); b.write_h5ad(sys.argv[1] + "/csc.h5ad")
-`, dir);
+`,
+      dir,
+    );
     for (const name of ["csr", "dense", "csc"]) {
       const ad = await readH5ad(join(dir, `${name}.h5ad`));
       const dense = "indptr" in ad.X ? (ad.X as CsrMatrix).toDense() : ad.X.data;

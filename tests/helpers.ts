@@ -7,18 +7,31 @@ export const PYTHON = "/usr/bin/python3";
 
 function pythonHas(mods: string): boolean {
   try {
-    return new Deno.Command(PYTHON, { args: ["-c", `import ${mods}`], stdout: "null", stderr: "null" }).outputSync().success;
+    return new Deno.Command(PYTHON, {
+      args: ["-c", `import ${mods}`],
+      stdout: "null",
+      stderr: "null",
+    }).outputSync().success;
   } catch {
     return false;
   }
 }
 
 export const HAVE_ANNDATA = pythonHas("anndata, scipy, numpy, pandas");
-if (!HAVE_ANNDATA) console.warn("python3-anndata missing: Python interoperability tests are skipped (run scripts/bootstrap.sh)");
+if (!HAVE_ANNDATA) {
+  console.warn(
+    "python3-anndata missing: Python interoperability tests are skipped (run scripts/bootstrap.sh)",
+  );
+}
 
 /** Runs a Python snippet; returns stdout, throws with stderr on failure. */
 export function python(code: string, ...args: string[]): string {
-  const r = new Deno.Command(PYTHON, { args: ["-c", code, ...args], stdout: "piped", stderr: "piped", env: { PYDEVD_DISABLE_FILE_VALIDATION: "1" } }).outputSync();
+  const r = new Deno.Command(PYTHON, {
+    args: ["-c", code, ...args],
+    stdout: "piped",
+    stderr: "piped",
+    env: { PYDEVD_DISABLE_FILE_VALIDATION: "1" },
+  }).outputSync();
   if (!r.success) throw new Error(`python failed:\n${new TextDecoder().decode(r.stderr)}`);
   return new TextDecoder().decode(r.stdout);
 }

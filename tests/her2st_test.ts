@@ -21,7 +21,9 @@ interface Expected {
   labelledSpots: number | null;
   clusterLabelledSpots: number;
 }
-const expected: Expected[] = JSON.parse(Deno.readTextFileSync(new URL("./fixtures/her2st_expected.json", import.meta.url)));
+const expected: Expected[] = JSON.parse(
+  Deno.readTextFileSync(new URL("./fixtures/her2st_expected.json", import.meta.url)),
+);
 
 Deno.test({
   name: "all 36 HER2+ sections load with the spot, gene and count totals pandas computes",
@@ -45,13 +47,28 @@ Deno.test({
       // Array coordinates are the spot id's x and y.
       assert.equal(`${s.array.x[0]}x${s.array.y[0]}`, s.spots[0]);
       const pat = s.labels.pathologist;
-      assert.equal(pat ? pat.filter((v) => v !== null).length : null, e.labelledSpots, `${msg} pathologist labels`);
-      assert.equal(s.labels.cluster.filter((v) => v !== null).length, e.clusterLabelledSpots, `${msg} cluster labels`);
+      assert.equal(
+        pat ? pat.filter((v) => v !== null).length : null,
+        e.labelledSpots,
+        `${msg} pathologist labels`,
+      );
+      assert.equal(
+        s.labels.cluster.filter((v) => v !== null).length,
+        e.clusterLabelledSpots,
+        `${msg} cluster labels`,
+      );
       // Every spot the join dropped is reported.
       const dropped = e.spotFileRows - e.spots;
-      const warned = log.warnings.find((w) => w.location.file?.endsWith(`${s.name}_selection.tsv`) && /join dropped/.test(w.message));
-      if (dropped > 0) assert.match(warned?.message ?? "", new RegExp(`dropped ${dropped} of ${e.spotFileRows}`), msg);
-      else assert.equal(warned, undefined, msg);
+      const warned = log.warnings.find((w) =>
+        w.location.file?.endsWith(`${s.name}_selection.tsv`) && /join dropped/.test(w.message)
+      );
+      if (dropped > 0) {
+        assert.match(
+          warned?.message ?? "",
+          new RegExp(`dropped ${dropped} of ${e.spotFileRows}`),
+          msg,
+        );
+      } else assert.equal(warned, undefined, msg);
     }
     const withImage = ds.slices.filter((s) => s.image).map((s) => s.name);
     assert.deepEqual(withImage, ["A1", "B4", "C2", "C3", "C4", "C5", "C6"]);
@@ -83,7 +100,8 @@ function layout(counts: string, spots: string): string {
   writeText(d, "ST-spotfiles/A1_selection.tsv", spots);
   return d;
 }
-const SPOTS = "x\ty\tnew_x\tnew_y\tpixel_x\tpixel_y\tselected\n1\t1\t1\t1\t100\t100\t1\n2\t1\t2\t1\t200\t100\t1\n3\t1\t3\t1\t300\t100\t1\n";
+const SPOTS =
+  "x\ty\tnew_x\tnew_y\tpixel_x\tpixel_y\tselected\n1\t1\t1\t1\t100\t100\t1\n2\t1\t2\t1\t200\t100\t1\n3\t1\t3\t1\t300\t100\t1\n";
 
 Deno.test("the count/spot-file join reports how many spots it dropped on each side", () => {
   const d = layout("\tG1\tG2\n1x1\t1\t0\n2x1\t0\t3\n9x9\t4\t4\n", SPOTS);
@@ -108,7 +126,14 @@ Deno.test("duplicate gene names are made unique as AnnData does, with a warning"
 
 Deno.test("bad HER2+ input fails with the file, line, spot or gene named", async () => {
   const d = layout("\tG1\tG2\n1x1\t1\tNA\n", SPOTS);
-  await throwsWith(() => readHer2stSection(d, "A1"), "A1.tsv", "line 2", "spot 1x1", "gene G2", "'NA'");
+  await throwsWith(
+    () => readHer2stSection(d, "A1"),
+    "A1.tsv",
+    "line 2",
+    "spot 1x1",
+    "gene G2",
+    "'NA'",
+  );
   const e = layout("\tG1\tG2\n", SPOTS);
   await throwsWith(() => readHer2stSection(e, "A1"), "A1.tsv", "no spots");
   const f = layout("\tG1\n1x1\t1\n", SPOTS);

@@ -7,25 +7,51 @@ import { tempDir } from "./helpers.ts";
 import { jupyterAvailable } from "../lib/notebook/runner.ts";
 
 const HAVE_JUPYTER = jupyterAvailable();
-if (!HAVE_JUPYTER) console.warn("jupyter nbconvert missing: notebooks are tested with the deno engine only (run scripts/bootstrap.sh)");
+if (!HAVE_JUPYTER) {
+  console.warn(
+    "jupyter nbconvert missing: notebooks are tested with the deno engine only (run scripts/bootstrap.sh)",
+  );
+}
 
 const nb = (cells: Notebook["cells"], expect: string[] = []): Notebook => ({
   cells,
-  metadata: { kernelspec: { name: "deno", display_name: "Deno", language: "typescript" }, spahgc: { expect } },
+  metadata: {
+    kernelspec: { name: "deno", display_name: "Deno", language: "typescript" },
+    spahgc: { expect },
+  },
   nbformat: 4,
   nbformat_minor: 5,
 });
-const code = (source: string, extra: Partial<Notebook["cells"][0]> = {}) => ({ cell_type: "code" as const, source, metadata: {}, execution_count: null, outputs: [], ...extra });
+const code = (source: string, extra: Partial<Notebook["cells"][0]> = {}) => ({
+  cell_type: "code" as const,
+  source,
+  metadata: {},
+  execution_count: null,
+  outputs: [],
+  ...extra,
+});
 
 Deno.test("checkExecuted flags error outputs, unexecuted cells, uncaught stderr and missing expected output", () => {
   const r = checkExecuted(nb([
-    code("ok()", { execution_count: 1, outputs: [{ output_type: "stream", name: "stdout", text: ["fine\n"] }] }),
-    code("boom()", { execution_count: 2, outputs: [{ output_type: "error", ename: "Error", evalue: "boom", traceback: [] }] }),
+    code("ok()", {
+      execution_count: 1,
+      outputs: [{ output_type: "stream", name: "stdout", text: ["fine\n"] }],
+    }),
+    code("boom()", {
+      execution_count: 2,
+      outputs: [{ output_type: "error", ename: "Error", evalue: "boom", traceback: [] }],
+    }),
     code("later()"),
-    code("quiet()", { execution_count: 3, outputs: [{ output_type: "stream", name: "stderr", text: "error: Uncaught TypeError: x\n" }] }),
+    code("quiet()", {
+      execution_count: 3,
+      outputs: [{ output_type: "stream", name: "stderr", text: "error: Uncaught TypeError: x\n" }],
+    }),
     { cell_type: "markdown", source: "# text", metadata: {} },
   ], ["fine", "never printed"]));
-  assert.deepEqual(r.failures.map((f) => [f.cell, f.reason.split(":")[0]]), [[1, "Error"], [2, "cell was not executed"], [3, "uncaught error on stderr"]]);
+  assert.deepEqual(r.failures.map((f) => [f.cell, f.reason.split(":")[0]]), [[1, "Error"], [
+    2,
+    "cell was not executed",
+  ], [3, "uncaught error on stderr"]]);
   assert.deepEqual(r.missing, ["never printed"]);
 });
 
@@ -36,7 +62,16 @@ for (const engine of ["jupyter", "deno"] as const) {
     async fn() {
       const dir = tempDir();
       const path = join(dir, "bad.ipynb");
-      Deno.writeTextFileSync(path, JSON.stringify(nb([code("console.log('first');"), code("throw new Error('kaput');"), code("console.log('third');")], ["first"])));
+      Deno.writeTextFileSync(
+        path,
+        JSON.stringify(
+          nb([
+            code("console.log('first');"),
+            code("throw new Error('kaput');"),
+            code("console.log('third');"),
+          ], ["first"]),
+        ),
+      );
       const r = await runNotebook(path, { engine, outputDir: join(dir, "out") });
       assert.equal(r.ok, false);
       assert.equal(r.engine, engine);
@@ -48,7 +83,8 @@ for (const engine of ["jupyter", "deno"] as const) {
   });
 
   Deno.test({
-    name: `${engine} engine: the quick-start notebook runs clean and writes its outputs with a manifest`,
+    name:
+      `${engine} engine: the quick-start notebook runs clean and writes its outputs with a manifest`,
     ignore: engine === "jupyter" && !HAVE_JUPYTER,
     async fn() {
       const out = tempDir();
@@ -64,7 +100,9 @@ for (const engine of ["jupyter", "deno"] as const) {
       assert.equal(manifest.params.seed, 11);
       assert.equal(manifest.dataset.slices.length, 6);
       assert.equal(manifest.outputs.filter((o: string) => o.endsWith(".h5ad")).length, 6);
-      for (const o of manifest.outputs) assert.ok(Deno.statSync(join(out, "results", o)).size > 0, o);
+      for (const o of manifest.outputs) {
+        assert.ok(Deno.statSync(join(out, "results", o)).size > 0, o);
+      }
     },
   });
 }

@@ -1,7 +1,17 @@
 /** Data-directory resolution, the dataset registry and the `spahgc` CLI (run as a subprocess). */
 import assert from "node:assert/strict";
 import { join } from "node:path";
-import { dataDirCandidates, DATASETS, fetchDataset, loadDataset, PROJECT_ROOT, resolveDatasetDir, sliceToAnnData, writeH5ad, generateSynthetic } from "../lib/mod.ts";
+import {
+  dataDirCandidates,
+  DATASETS,
+  fetchDataset,
+  generateSynthetic,
+  loadDataset,
+  PROJECT_ROOT,
+  resolveDatasetDir,
+  sliceToAnnData,
+  writeH5ad,
+} from "../lib/mod.ts";
 import { HER2ST_DIR, tempDir, throwsWith } from "./helpers.ts";
 
 function cli(...args: string[]): { code: number; stdout: string; stderr: string } {
@@ -11,7 +21,11 @@ function cli(...args: string[]): { code: number; stdout: string; stderr: string 
     stderr: "piped",
     env: { NO_COLOR: "1" },
   }).outputSync();
-  return { code: r.code, stdout: new TextDecoder().decode(r.stdout), stderr: new TextDecoder().decode(r.stderr) };
+  return {
+    code: r.code,
+    stdout: new TextDecoder().decode(r.stdout),
+    stderr: new TextDecoder().decode(r.stderr),
+  };
 }
 
 Deno.test("data directories resolve: explicit, then SPAHGC_DATA_DIR, then data/, then ../shared/data", () => {
@@ -21,17 +35,36 @@ Deno.test("data directories resolve: explicit, then SPAHGC_DATA_DIR, then data/,
   try {
     Deno.env.set("SPAHGC_DATA_DIR", env);
     const c = dataDirCandidates("/explicit");
-    assert.deepEqual(c, ["/explicit", env, join(PROJECT_ROOT, "data"), join(PROJECT_ROOT, "..", "shared", "data")]);
-    assert.equal(resolveDatasetDir(DATASETS.find((d) => d.name === "her2st")!), join(env, "her2st"));
+    assert.deepEqual(c, [
+      "/explicit",
+      env,
+      join(PROJECT_ROOT, "data"),
+      join(PROJECT_ROOT, "..", "shared", "data"),
+    ]);
+    assert.equal(
+      resolveDatasetDir(DATASETS.find((d) => d.name === "her2st")!),
+      join(env, "her2st"),
+    );
   } finally {
-    before === undefined ? Deno.env.delete("SPAHGC_DATA_DIR") : Deno.env.set("SPAHGC_DATA_DIR", before);
+    before === undefined
+      ? Deno.env.delete("SPAHGC_DATA_DIR")
+      : Deno.env.set("SPAHGC_DATA_DIR", before);
   }
 });
 
 Deno.test("a missing dataset says where it was looked for and how to obtain it", async () => {
   const dir = tempDir();
-  await throwsWith(() => loadDataset("her2st", { dataDir: dir }), `${dir}/her2st`, "almaan/her2st", "data fetch her2st");
-  await throwsWith(() => loadDataset("no-such-thing"), "unknown dataset 'no-such-thing'", "synthetic, her2st, visium_tiny");
+  await throwsWith(
+    () => loadDataset("her2st", { dataDir: dir }),
+    `${dir}/her2st`,
+    "almaan/her2st",
+    "data fetch her2st",
+  );
+  await throwsWith(
+    () => loadDataset("no-such-thing"),
+    "unknown dataset 'no-such-thing'",
+    "synthetic, her2st, visium_tiny",
+  );
   await throwsWith(() => fetchDataset("no-such-thing"), "unknown dataset");
 });
 
@@ -66,15 +99,30 @@ Deno.test({
     const out = JSON.parse(r.stdout);
     assert.equal(out.dataset, "her2st");
     assert.equal(out.slices.length, 36);
-    const expected = JSON.parse(Deno.readTextFileSync(new URL("./fixtures/her2st_expected.json", import.meta.url)));
-    assert.deepEqual(Object.keys(out.slices[0]).sort(), ["genes", "hasImage", "hasLabels", "name", "patient", "spots", "totalCounts"]);
+    const expected = JSON.parse(
+      Deno.readTextFileSync(new URL("./fixtures/her2st_expected.json", import.meta.url)),
+    );
+    assert.deepEqual(Object.keys(out.slices[0]).sort(), [
+      "genes",
+      "hasImage",
+      "hasLabels",
+      "name",
+      "patient",
+      "spots",
+      "totalCounts",
+    ]);
     out.slices.forEach((s: Record<string, unknown>, i: number) => {
       assert.equal(s.spots, expected[i].spots);
       assert.equal(s.genes, expected[i].genes);
       assert.equal(s.totalCounts, expected[i].totalCounts);
       assert.equal(s.hasLabels, true); // every section has cluster labels
     });
-    assert.deepEqual(out.slices.filter((s: { hasImage: boolean }) => s.hasImage).map((s: { name: string }) => s.name), ["A1", "B4", "C2", "C3", "C4", "C5", "C6"]);
+    assert.deepEqual(
+      out.slices.filter((s: { hasImage: boolean }) => s.hasImage).map((s: { name: string }) =>
+        s.name
+      ),
+      ["A1", "B4", "C2", "C3", "C4", "C5", "C6"],
+    );
   },
 });
 
@@ -82,7 +130,11 @@ Deno.test("CLI: help, text output, usage errors and data errors have the right e
   const top = cli("--help");
   assert.equal(top.code, 0);
   assert.match(top.stdout, /data info/);
-  for (const c of [["data", "info"], ["data", "fetch"], ["data", "list"], ["notebook", "run"], ["demo"]]) {
+  for (
+    const c of [["data", "info"], ["data", "fetch"], ["data", "list"], ["notebook", "run"], [
+      "demo",
+    ]]
+  ) {
     const h = cli(...c, "--help");
     assert.equal(h.code, 0, c.join(" "));
     assert.match(h.stdout, /^usage: spahgc/);
@@ -97,5 +149,9 @@ Deno.test("CLI: help, text output, usage errors and data errors have the right e
   assert.equal(bad.code, 1);
   assert.match(bad.stderr, /error: unknown dataset 'nope'/);
   const list = JSON.parse(cli("data", "list", "--json").stdout);
-  assert.deepEqual(list.map((d: { name: string }) => d.name), ["synthetic", "her2st", "visium_tiny"]);
+  assert.deepEqual(list.map((d: { name: string }) => d.name), [
+    "synthetic",
+    "her2st",
+    "visium_tiny",
+  ]);
 });

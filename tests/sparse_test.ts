@@ -18,7 +18,12 @@ Deno.test("row/column sums and detection counts match a dense computation", () =
   const rng = new Rng(2);
   const d = randomDense(rng, 9, 5);
   const m = CsrMatrix.fromDense(9, 5, d);
-  for (let i = 0; i < 9; i++) assert.equal(m.rowSums()[i], d.slice(i * 5, i * 5 + 5).reduce((a, b) => a + b));
+  for (let i = 0; i < 9; i++) {
+    assert.equal(
+      m.rowSums()[i],
+      d.slice(i * 5, i * 5 + 5).reduce((a, b) => a + b),
+    );
+  }
   for (let j = 0; j < 5; j++) {
     let s = 0, n = 0;
     for (let i = 0; i < 9; i++) {
@@ -40,14 +45,21 @@ Deno.test("selectRows, selectCols (with repeats) and transpose agree with dense 
   const r = m.selectRows(rows);
   const c = m.selectCols(cols);
   const t = m.transpose();
-  for (let a = 0; a < rows.length; a++) for (let j = 0; j < 8; j++) assert.equal(r.get(a, j), d[rows[a] * 8 + j]);
-  for (let i = 0; i < 6; i++) for (let b = 0; b < cols.length; b++) assert.equal(c.get(i, b), d[i * 8 + cols[b]]);
+  for (let a = 0; a < rows.length; a++) {
+    for (let j = 0; j < 8; j++) assert.equal(r.get(a, j), d[rows[a] * 8 + j]);
+  }
+  for (let i = 0; i < 6; i++) {
+    for (let b = 0; b < cols.length; b++) assert.equal(c.get(i, b), d[i * 8 + cols[b]]);
+  }
   for (let i = 0; i < 6; i++) for (let j = 0; j < 8; j++) assert.equal(t.get(j, i), d[i * 8 + j]);
   assert.throws(() => m.selectRows([6]), /out of range/);
 });
 
 Deno.test("CSR rejects inconsistent arrays and out-of-order columns", () => {
-  assert.throws(() => new CsrMatrix(2, 2, new Int32Array([0, 1]), new Int32Array([0]), new Float32Array([1])), /indptr/);
+  assert.throws(
+    () => new CsrMatrix(2, 2, new Int32Array([0, 1]), new Int32Array([0]), new Float32Array([1])),
+    /indptr/,
+  );
   const b = new CsrBuilder(3);
   b.push(2, 1);
   assert.throws(() => b.push(1, 1), /out of order/);

@@ -7,7 +7,16 @@ function digest(slices: Slice[]): string {
   const h = createHash("sha256");
   for (const s of slices) {
     h.update(s.name);
-    for (const a of [s.counts.indptr, s.counts.indices, s.counts.data, s.pixel.x, s.pixel.y, s.image!.pixels!.data]) {
+    for (
+      const a of [
+        s.counts.indptr,
+        s.counts.indices,
+        s.counts.data,
+        s.pixel.x,
+        s.pixel.y,
+        s.image!.pixels!.data,
+      ]
+    ) {
       h.update(new Uint8Array(a.buffer, a.byteOffset, a.byteLength));
     }
     h.update(s.labels.domain.join(","));
@@ -21,7 +30,10 @@ Deno.test("same seed, same bytes; another seed, other bytes", () => {
   assert.equal(digest(generateSynthetic().slices), digest(ds.slices));
   assert.notEqual(digest(generateSynthetic({ seed: 8 }).slices), digest(ds.slices));
   // Pinned: a change to the generator must be deliberate (update this digest and say why).
-  assert.equal(digest(ds.slices), "cc3b918d0133af95155c201cb0413821844701d1862fe46daba7148ca0a4d933");
+  assert.equal(
+    digest(ds.slices),
+    "cc3b918d0133af95155c201cb0413821844701d1862fe46daba7148ca0a4d933",
+  );
 });
 
 Deno.test("several patients, each with several sections, sharing the three domains", () => {
@@ -30,7 +42,10 @@ Deno.test("several patients, each with several sections, sharing the three domai
   for (const s of ds.slices) {
     assert.equal(s.counts.nCols, 120);
     assert.ok(s.counts.nRows > 150 && s.counts.nRows < 260, `${s.name}: ${s.counts.nRows} spots`);
-    assert.equal(s.image!.pixels!.data.length, s.image!.pixels!.width * s.image!.pixels!.height * 3);
+    assert.equal(
+      s.image!.pixels!.data.length,
+      s.image!.pixels!.width * s.image!.pixels!.height * 3,
+    );
     for (let i = 0; i < s.counts.nRows; i++) {
       assert.ok(s.pixel.x[i] >= 0 && s.pixel.x[i] < s.image!.pixels!.width);
     }
@@ -83,7 +98,10 @@ Deno.test("image colour under a spot follows the domain (so image → expression
   const stroma = domainMean(ds.slices, "stroma", redMinusBlue);
   const tumour = domainMean(ds.slices, "tumour", redMinusBlue);
   const immune = domainMean(ds.slices, "immune", redMinusBlue);
-  assert.ok(stroma > tumour + 20 && tumour > immune, `stroma ${stroma}, tumour ${tumour}, immune ${immune}`);
+  assert.ok(
+    stroma > tumour + 20 && tumour > immune,
+    `stroma ${stroma}, tumour ${tumour}, immune ${immune}`,
+  );
 });
 
 Deno.test("counts are overdispersed like negative-binomial UMIs (variance > mean)", () => {

@@ -4,7 +4,14 @@ import { join } from "node:path";
 import h5wasm from "h5wasm/node";
 import sharp from "sharp";
 import { readVisium, WarningLog } from "../lib/mod.ts";
-import { HAVE_ANNDATA, python, tempDir, throwsWith, VISIUM_TINY_DIR, writeText } from "./helpers.ts";
+import {
+  HAVE_ANNDATA,
+  python,
+  tempDir,
+  throwsWith,
+  VISIUM_TINY_DIR,
+  writeText,
+} from "./helpers.ts";
 
 /**
  * 3 features (2 genes, one a duplicate symbol, + 1 antibody) × 4 barcodes, stored as Space
@@ -38,16 +45,35 @@ async function writeFixture(dir: string, positionsWithHeader: boolean): Promise<
   const ft = m.create_group("features");
   ft.create_dataset({ name: "name", data: ["GENE1", "GENE1", "CD3_TotalSeqB"] });
   ft.create_dataset({ name: "id", data: ["ENSG1", "ENSG2", "AB1"] });
-  ft.create_dataset({ name: "feature_type", data: ["Gene Expression", "Gene Expression", "Antibody Capture"] });
+  ft.create_dataset({
+    name: "feature_type",
+    data: ["Gene Expression", "Gene Expression", "Antibody Capture"],
+  });
   f.close();
-  const rows = ["AAA-1,1,0,1,1000,2000", "CCC-1,1,0,3,1000,2200", "GGG-1,1,1,2,1100,2100", "XXX-1,0,5,5,9,9"];
+  const rows = [
+    "AAA-1,1,0,1,1000,2000",
+    "CCC-1,1,0,3,1000,2200",
+    "GGG-1,1,1,2,1100,2100",
+    "XXX-1,0,5,5,9,9",
+  ];
   if (positionsWithHeader) {
-    writeText(dir, "spatial/tissue_positions.csv", "barcode,in_tissue,array_row,array_col,pxl_row_in_fullres,pxl_col_in_fullres\n" + rows.join("\n") + "\n");
+    writeText(
+      dir,
+      "spatial/tissue_positions.csv",
+      "barcode,in_tissue,array_row,array_col,pxl_row_in_fullres,pxl_col_in_fullres\n" +
+        rows.join("\n") + "\n",
+    );
   } else {
     writeText(dir, "spatial/tissue_positions_list.csv", rows.join("\n") + "\n");
   }
-  writeText(dir, "spatial/scalefactors_json.json", JSON.stringify({ tissue_hires_scalef: 0.25, tissue_lowres_scalef: 0.05 }));
-  await sharp({ create: { width: 64, height: 64, channels: 3, background: { r: 230, g: 170, b: 200 } } }).png().toFile(join(dir, "spatial/tissue_hires_image.png"));
+  writeText(
+    dir,
+    "spatial/scalefactors_json.json",
+    JSON.stringify({ tissue_hires_scalef: 0.25, tissue_lowres_scalef: 0.05 }),
+  );
+  await sharp({
+    create: { width: 64, height: 64, channels: 3, background: { r: 230, g: 170, b: 200 } },
+  }).png().toFile(join(dir, "spatial/tissue_hires_image.png"));
 }
 
 for (const header of [true, false]) {
@@ -79,7 +105,11 @@ Deno.test("Visium errors name the missing file", async () => {
   Deno.removeSync(join(dir, "spatial/tissue_positions.csv"));
   await throwsWith(() => readVisium(dir), "tissue_positions_list.csv", "not found");
   writeText(dir, "filtered_feature_bc_matrix.h5", "not hdf5");
-  await throwsWith(() => readVisium(dir), "filtered_feature_bc_matrix.h5", "not a readable HDF5 file");
+  await throwsWith(
+    () => readVisium(dir),
+    "filtered_feature_bc_matrix.h5",
+    "not a readable HDF5 file",
+  );
 });
 
 Deno.test({
@@ -87,11 +117,14 @@ Deno.test({
   ignore: !VISIUM_TINY_DIR || !HAVE_ANNDATA,
   async fn() {
     const s = await readVisium(VISIUM_TINY_DIR!);
-    const ref = JSON.parse(python(`
+    const ref = JSON.parse(python(
+      `
 import h5py, json, sys
 f = h5py.File(sys.argv[1] + "/filtered_feature_bc_matrix.h5", "r")["matrix"]
 print(json.dumps({"nnz": int(f["data"].shape[0]), "sum": float(f["data"][:].sum()), "shape": [int(v) for v in f["shape"][:]],
-                  "first": f["barcodes"][0].decode()}))`, VISIUM_TINY_DIR!));
+                  "first": f["barcodes"][0].decode()}))`,
+      VISIUM_TINY_DIR!,
+    ));
     assert.deepEqual(s.counts.shape, [ref.shape[1], ref.shape[0]]);
     assert.equal(s.counts.nnz, ref.nnz);
     assert.equal(s.counts.sum(), ref.sum);

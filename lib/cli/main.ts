@@ -22,22 +22,36 @@ const json = (o: unknown) => console.log(JSON.stringify(o, null, 2));
 const COMMANDS: Record<string, Command> = {
   "data info": {
     usage: "spahgc data info <dataset> [--data-dir DIR] [--slices A1,B1] [--json]",
-    summary: "per slice: patient, spots after the join, genes, total counts, image and labels present",
+    summary:
+      "per slice: patient, spots after the join, genes, total counts, image and labels present",
     options: {
-      "data-dir": { type: "string", help: "data directory (default: $SPAHGC_DATA_DIR, data/, ../shared/data)" },
+      "data-dir": {
+        type: "string",
+        help: "data directory (default: $SPAHGC_DATA_DIR, data/, ../shared/data)",
+      },
       slices: { type: "string", help: "comma-separated subset of slices" },
       json: { type: "boolean", help: "one JSON object on stdout" },
     },
     async run([name], v) {
       if (!name) throw new UsageError("missing <dataset>");
       const log = new WarningLog(true);
-      const ds = await loadDataset(name, { dataDir: v["data-dir"] as string | undefined, slices: v.slices ? String(v.slices).split(",") : undefined, log });
+      const ds = await loadDataset(name, {
+        dataDir: v["data-dir"] as string | undefined,
+        slices: v.slices ? String(v.slices).split(",") : undefined,
+        log,
+      });
       const sum = summarizeDataset(ds);
       if (v.json) {
-        json({ dataset: sum.dataset, slices: sum.slices.map(({ labelSets: _, ...s }) => s), warnings: log.warnings.length });
+        json({
+          dataset: sum.dataset,
+          slices: sum.slices.map(({ labelSets: _, ...s }) => s),
+          warnings: log.warnings.length,
+        });
       } else {
         console.log(summaryMarkdown(sum));
-        console.log(`\nsource: ${ds.provenance.source}\nlocation: ${ds.provenance.location}\nwarnings: ${log.warnings.length}`);
+        console.log(
+          `\nsource: ${ds.provenance.source}\nlocation: ${ds.provenance.location}\nwarnings: ${log.warnings.length}`,
+        );
       }
       return 0;
     },
@@ -45,10 +59,16 @@ const COMMANDS: Record<string, Command> = {
   "data fetch": {
     usage: "spahgc data fetch <dataset> [--data-dir DIR] [--json]",
     summary: "obtain a dataset from its public source into data/ (or says where to put it)",
-    options: { "data-dir": { type: "string", help: "where to put it (default: data/)" }, json: { type: "boolean", help: "JSON output" } },
+    options: {
+      "data-dir": { type: "string", help: "where to put it (default: data/)" },
+      json: { type: "boolean", help: "JSON output" },
+    },
     async run([name], v) {
       if (!name) throw new UsageError("missing <dataset>");
-      const msg = await fetchDataset(name, (v["data-dir"] as string | undefined) ?? join(PROJECT_ROOT, "data"));
+      const msg = await fetchDataset(
+        name,
+        (v["data-dir"] as string | undefined) ?? join(PROJECT_ROOT, "data"),
+      );
       v.json ? json({ dataset: name, result: msg }) : console.log(msg);
       return 0;
     },
@@ -59,16 +79,27 @@ const COMMANDS: Record<string, Command> = {
     options: { json: { type: "boolean", help: "JSON output" } },
     run(_p, v) {
       if (v.json) json(DATASETS);
-      else for (const d of DATASETS) console.log(`${d.name.padEnd(12)} ${d.description}\n${"".padEnd(12)} source: ${d.source}`);
+      else {for (const d of DATASETS) {
+          console.log(
+            `${d.name.padEnd(12)} ${d.description}\n${"".padEnd(12)} source: ${d.source}`,
+          );
+        }}
       return Promise.resolve(0);
     },
   },
   "notebook run": {
-    usage: "spahgc notebook run <notebook.ipynb>… [--engine auto|jupyter|deno] [--profile quick|full] [--json]",
+    usage:
+      "spahgc notebook run <notebook.ipynb>… [--engine auto|jupyter|deno] [--profile quick|full] [--json]",
     summary: "execute notebooks headlessly; fails on any cell error or missing expected output",
     options: {
-      engine: { type: "string", help: "jupyter (nbconvert + Deno kernel), deno (deno run), auto (default)" },
-      profile: { type: "string", help: "parameter profile passed as SPAHGC_PROFILE (default quick)" },
+      engine: {
+        type: "string",
+        help: "jupyter (nbconvert + Deno kernel), deno (deno run), auto (default)",
+      },
+      profile: {
+        type: "string",
+        help: "parameter profile passed as SPAHGC_PROFILE (default quick)",
+      },
       json: { type: "boolean", help: "JSON output" },
     },
     async run(paths, v) {
@@ -77,12 +108,21 @@ const COMMANDS: Record<string, Command> = {
       for (const p of paths) {
         const r = await runNotebook(p, {
           engine: (v.engine as "auto" | "jupyter" | "deno" | undefined) ?? "auto",
-          env: { SPAHGC_PROFILE: (v.profile as string | undefined) ?? Deno.env.get("SPAHGC_PROFILE") ?? "quick" },
+          env: {
+            SPAHGC_PROFILE: (v.profile as string | undefined) ?? Deno.env.get("SPAHGC_PROFILE") ??
+              "quick",
+          },
         });
         results.push(r);
         if (!v.json) {
-          console.log(`${r.ok ? "ok  " : "FAIL"} ${p} (${r.engine}, ${r.seconds.toFixed(1)} s) → ${r.executed}`);
-          for (const f of r.failures) console.log(`  cell ${f.cell}: ${f.reason}\n    ${f.source.split("\n")[0]}`);
+          console.log(
+            `${r.ok ? "ok  " : "FAIL"} ${p} (${r.engine}, ${
+              r.seconds.toFixed(1)
+            } s) → ${r.executed}`,
+          );
+          for (const f of r.failures) {
+            console.log(`  cell ${f.cell}: ${f.reason}\n    ${f.source.split("\n")[0]}`);
+          }
           for (const m of r.missing) console.log(`  expected output not found: ${m}`);
         }
         if (!r.ok) break;
@@ -96,7 +136,10 @@ const COMMANDS: Record<string, Command> = {
     summary: "the quick-start on the embedded synthetic data; outputs under figures/00_quickstart/",
     options: { engine: { type: "string", help: "notebook engine (default auto)" } },
     run(_p, v) {
-      return COMMANDS["notebook run"].run([join(PROJECT_ROOT, "notebooks", "00_quickstart.ipynb")], v);
+      return COMMANDS["notebook run"].run(
+        [join(PROJECT_ROOT, "notebooks", "00_quickstart.ipynb")],
+        v,
+      );
     },
   },
 };
@@ -113,7 +156,7 @@ function help(): string {
   ].join("\n");
 }
 
-function commandHelp(name: string, c: Command): string {
+function commandHelp(c: Command): string {
   return [
     `usage: ${c.usage}`,
     "",
@@ -138,20 +181,28 @@ export async function main(args: string[]): Promise<number> {
   const rest = args.slice(key.split(" ").length);
   let parsed;
   try {
-    parsed = parseArgs({ args: rest, options: { ...c.options, help: { type: "boolean", short: "h" } }, allowPositionals: true, strict: true });
+    parsed = parseArgs({
+      args: rest,
+      options: { ...c.options, help: { type: "boolean", short: "h" } },
+      allowPositionals: true,
+      strict: true,
+    });
   } catch (e) {
-    console.error(`${(e as Error).message}\n\n${commandHelp(key, c)}`);
+    console.error(`${(e as Error).message}\n\n${commandHelp(c)}`);
     return 2;
   }
   if (parsed.values.help) {
-    console.log(commandHelp(key, c));
+    console.log(commandHelp(c));
     return 0;
   }
   try {
-    return await c.run(parsed.positionals, parsed.values as Record<string, string | boolean | undefined>);
+    return await c.run(
+      parsed.positionals,
+      parsed.values as Record<string, string | boolean | undefined>,
+    );
   } catch (e) {
     if (e instanceof UsageError) {
-      console.error(`${e.message}\n\n${commandHelp(key, c)}`);
+      console.error(`${e.message}\n\n${commandHelp(c)}`);
       return 2;
     }
     if (e instanceof DataError) {

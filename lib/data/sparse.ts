@@ -142,7 +142,9 @@ export class CsrMatrix {
     const targets: number[][] = Array.from({ length: this.nCols }, () => []);
     for (let j = 0; j < cols.length; j++) {
       const c = cols[j];
-      if (c < 0 || c >= this.nCols) throw new RangeError(`column ${c} out of range 0..${this.nCols}`);
+      if (c < 0 || c >= this.nCols) {
+        throw new RangeError(`column ${c} out of range 0..${this.nCols}`);
+      }
       targets[c].push(j);
     }
     const b = new CsrBuilder(cols.length);
@@ -192,7 +194,9 @@ export class CsrBuilder {
   /** Adds value `v` at column `col` of the current row; columns must increase within a row. */
   push(col: number, v: number): void {
     if (col <= this.lastCol || col >= this.nCols) {
-      throw new RangeError(`column ${col} out of order or range (last ${this.lastCol}, ${this.nCols} columns)`);
+      throw new RangeError(
+        `column ${col} out of order or range (last ${this.lastCol}, ${this.nCols} columns)`,
+      );
     }
     if (this.n === this.indices.length) {
       const indices = new Int32Array(this.n * 2);

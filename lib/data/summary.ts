@@ -33,12 +33,14 @@ export function summarizeDataset(d: Dataset): { dataset: string; slices: SliceSu
 /** A Markdown table of the summary. */
 export function summaryMarkdown(sum: { dataset: string; slices: SliceSummary[] }): string {
   const rows = sum.slices.map((s) =>
-    `| ${s.name} | ${s.patient} | ${s.spots} | ${s.genes} | ${s.totalCounts} | ${s.hasImage ? "yes" : "no"} | ${
-      s.labelSets.join(", ") || "no"
-    } |`
+    `| ${s.name} | ${s.patient} | ${s.spots} | ${s.genes} | ${s.totalCounts} | ${
+      s.hasImage ? "yes" : "no"
+    } | ${s.labelSets.join(", ") || "no"} |`
   );
   return [
-    `Dataset **${sum.dataset}**: ${sum.slices.length} slices, ${sum.slices.reduce((a, s) => a + s.spots, 0)} spots`,
+    `Dataset **${sum.dataset}**: ${sum.slices.length} slices, ${
+      sum.slices.reduce((a, s) => a + s.spots, 0)
+    } spots`,
     "",
     "| slice | patient | spots | genes | total counts | image | labels |",
     "|---|---|---:|---:|---:|---|---|",

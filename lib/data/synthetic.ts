@@ -29,7 +29,18 @@ export const PROGRAM_GENES: Record<(typeof DOMAINS)[number], string[]> = {
   stroma: ["COL1A1", "COL1A2", "COL3A1", "FN1", "SPARC", "DCN", "LUM", "POSTN", "ACTA2", "MGP"],
   immune: ["PTPRC", "CD74", "HLA-DRA", "CD3E", "MS4A1", "IGKC", "IGHG1", "CXCL13", "LYZ", "CD52"],
 };
-const HOUSEKEEPING = ["ACTB", "GAPDH", "RPLP0", "B2M", "MALAT1", "EEF1A1", "TPT1", "FTL", "TMSB4X", "RPS27A"];
+const HOUSEKEEPING = [
+  "ACTB",
+  "GAPDH",
+  "RPLP0",
+  "B2M",
+  "MALAT1",
+  "EEF1A1",
+  "TPT1",
+  "FTL",
+  "TMSB4X",
+  "RPS27A",
+];
 
 export interface SyntheticOptions {
   seed?: number;
@@ -106,11 +117,21 @@ export function generateSynthetic(options: SyntheticOptions = {}): Dataset {
   const rng = new Rng(o.seed);
 
   // Genes and their programs.
-  const named = [...PROGRAM_GENES.tumour, ...PROGRAM_GENES.stroma, ...PROGRAM_GENES.immune, ...HOUSEKEEPING];
-  if (o.genes < named.length) throw new RangeError(`genes must be ≥ ${named.length} (the named marker genes)`);
+  const named = [
+    ...PROGRAM_GENES.tumour,
+    ...PROGRAM_GENES.stroma,
+    ...PROGRAM_GENES.immune,
+    ...HOUSEKEEPING,
+  ];
+  if (o.genes < named.length) {
+    throw new RangeError(`genes must be ≥ ${named.length} (the named marker genes)`);
+  }
   const genes = [
     ...named,
-    ...Array.from({ length: o.genes - named.length }, (_, i) => `SYN${String(i + 1).padStart(3, "0")}`),
+    ...Array.from(
+      { length: o.genes - named.length },
+      (_, i) => `SYN${String(i + 1).padStart(3, "0")}`,
+    ),
   ];
   const G = genes.length;
   const base = new Float64Array(G);
@@ -120,7 +141,9 @@ export function generateSynthetic(options: SyntheticOptions = {}): Dataset {
     for (let d = 0; d < DOMAINS.length; d++) {
       const isMarker = PROGRAM_GENES[DOMAINS[d]].includes(genes[g]);
       // Markers: strong loading. Anonymous genes: sparse weak loadings.
-      program[d][g] = isMarker ? 2.2 + 0.6 * rng.uniform() : genes[g].startsWith("SYN") && rng.uniform() < 0.25
+      program[d][g] = isMarker
+        ? 2.2 + 0.6 * rng.uniform()
+        : genes[g].startsWith("SYN") && rng.uniform() < 0.25
         ? 1.2 * rng.normal()
         : 0;
     }
@@ -145,7 +168,12 @@ export function generateSynthetic(options: SyntheticOptions = {}): Dataset {
         tumour: geo.tumour.map((b) => ({ ...b, cx: b.cx + shift.x, cy: b.cy + shift.y })),
         immune: geo.immune.map((b) => ({ ...b, cx: b.cx + shift.x, cy: b.cy + shift.y })),
       };
-      const ellipse = { cx: o.grid / 2 - 0.5, cy: o.grid / 2 - 0.5, a: o.grid * (0.42 + 0.07 * rng.uniform()), b: o.grid * (0.38 + 0.1 * rng.uniform()) };
+      const ellipse = {
+        cx: o.grid / 2 - 0.5,
+        cy: o.grid / 2 - 0.5,
+        a: o.grid * (0.42 + 0.07 * rng.uniform()),
+        b: o.grid * (0.38 + 0.1 * rng.uniform()),
+      };
       const spots: string[] = [];
       const ax: number[] = [], ay: number[] = [], px: number[] = [], py: number[] = [];
       const domain: string[] = [];
@@ -154,12 +182,15 @@ export function generateSynthetic(options: SyntheticOptions = {}): Dataset {
       const mu = new Float64Array(G);
       for (let y = 0; y < o.grid; y++) {
         for (let x = 0; x < o.grid; x++) {
-          if (((x - ellipse.cx) / ellipse.a) ** 2 + ((y - ellipse.cy) / ellipse.b) ** 2 > 1) continue;
+          if (((x - ellipse.cx) / ellipse.a) ** 2 + ((y - ellipse.cy) / ellipse.b) ** 2 > 1) {
+            continue;
+          }
           membership(sg, x, y, m);
           const lib = o.meanLibrarySize * Math.exp(0.35 * rng.normal()) * (1 + 0.4 * m[0]);
           let z = 0;
           for (let g = 0; g < G; g++) {
-            const eta = base[g] + m[0] * program[0][g] + m[1] * program[1][g] + m[2] * program[2][g];
+            const eta = base[g] + m[0] * program[0][g] + m[1] * program[1][g] +
+              m[2] * program[2][g];
             mu[g] = Math.exp(eta) * sg.geneEffect[g];
             z += mu[g];
           }
@@ -219,7 +250,9 @@ function paintImage(
   const colours = [[158, 96, 172], [236, 168, 196], [120, 104, 178]];
   const background = [242, 240, 244];
   const toArray = (v: number) => (v - margin) / spacing;
-  const inside = (ax: number, ay: number) => ((ax - ellipse.cx) / (ellipse.a + 0.6)) ** 2 + ((ay - ellipse.cy) / (ellipse.b + 0.6)) ** 2 <= 1;
+  const inside = (ax: number, ay: number) =>
+    ((ax - ellipse.cx) / (ellipse.a + 0.6)) ** 2 + ((ay - ellipse.cy) / (ellipse.b + 0.6)) ** 2 <=
+      1;
   const stripePhase = rng.uniform() * Math.PI * 2;
   for (let y = 0; y < size; y++) {
     for (let x = 0; x < size; x++) {
@@ -231,9 +264,12 @@ function paintImage(
       }
       membership(geo, ax, ay, m);
       // Stroma texture: fibrous stripes; everything: fine grain noise.
-      const stripes = 14 * m[1] * Math.sin((x + 0.6 * y) * 0.45 + stripePhase + 2 * Math.sin(y * 0.05));
+      const stripes = 14 * m[1] *
+        Math.sin((x + 0.6 * y) * 0.45 + stripePhase + 2 * Math.sin(y * 0.05));
       for (let c = 0; c < 3; c++) {
-        const v = (m[0] * colours[0][c] + m[1] * colours[1][c] + m[2] * colours[2][c]) * geo.tint[c] + stripes + 10 * (rng.uniform() - 0.5);
+        const v =
+          (m[0] * colours[0][c] + m[1] * colours[1][c] + m[2] * colours[2][c]) * geo.tint[c] +
+          stripes + 10 * (rng.uniform() - 0.5);
         data[o + c] = Math.max(0, Math.min(255, Math.round(v)));
       }
     }
@@ -255,7 +291,9 @@ function paintImage(
         const xx = Math.round(x + dx), yy = Math.round(y + dy);
         if (xx < 0 || yy < 0 || xx >= size || yy >= size) continue;
         const o = (yy * size + xx) * 3;
-        for (let c = 0; c < 3; c++) data[o + c] = Math.round(0.25 * data[o + c] + 0.75 * nucleus[c]);
+        for (let c = 0; c < 3; c++) {
+          data[o + c] = Math.round(0.25 * data[o + c] + 0.75 * nucleus[c]);
+        }
       }
     }
   }

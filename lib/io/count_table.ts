@@ -16,7 +16,7 @@ export interface CountTable {
   counts: CsrMatrix;
 }
 
-const TAB = 9, LF = 10, CR = 13;
+const LF = 10, CR = 13;
 
 /**
  * Parses a count table. Values must be finite and non-negative; integers take a fast path,
@@ -55,9 +55,16 @@ export function parseCountTable(bytes: Uint8Array, file: string, sep = "\t"): Co
       p = q + 1;
       continue;
     }
-    const rowName = decoder.decode(bytes.subarray(p, q)).replace(/^"(.*)"$/, "$1").replace(/\r$/, "");
+    const rowName = decoder.decode(bytes.subarray(p, q)).replace(/^"(.*)"$/, "$1").replace(
+      /\r$/,
+      "",
+    );
     if (q >= n || bytes[q] === LF) {
-      throw new DataError(`row has no values, expected ${nCols} counts`, { file, line, spot: rowName });
+      throw new DataError(`row has no values, expected ${nCols} counts`, {
+        file,
+        line,
+        spot: rowName,
+      });
     }
     p = q + 1;
     let col = 0;
@@ -75,11 +82,14 @@ export function parseCountTable(bytes: Uint8Array, file: string, sep = "\t"): Co
         q2++;
       }
       if (col >= nCols) {
-        throw new DataError(`row has more than ${nCols} values, expected one per gene in the header`, {
-          file,
-          line,
-          spot: rowName,
-        });
+        throw new DataError(
+          `row has more than ${nCols} values, expected one per gene in the header`,
+          {
+            file,
+            line,
+            spot: rowName,
+          },
+        );
       }
       if (!plain || q2 === p) {
         const text = decoder.decode(bytes.subarray(p, q2));

@@ -52,7 +52,8 @@ export interface TextTable {
  * field shorter than the rows is accepted as an R-style table with an unnamed index column.
  */
 export function parseTable(text: string, file: string, sep: string, hasHeader = true): TextTable {
-  const unquote = (s: string) => s.length >= 2 && s[0] === '"' && s[s.length - 1] === '"' ? s.slice(1, -1) : s;
+  const unquote = (s: string) =>
+    s.length >= 2 && s[0] === '"' && s[s.length - 1] === '"' ? s.slice(1, -1) : s;
   const all = text.split(/\r?\n/);
   let header: string[] = [];
   const rows: string[][] = [];
@@ -60,19 +61,26 @@ export function parseTable(text: string, file: string, sep: string, hasHeader = 
   let start = 0;
   if (hasHeader) {
     while (start < all.length && all[start].trim() === "") start++;
-    if (start === all.length) throw new DataError("file is empty, expected a header line", { file });
+    if (start === all.length) {
+      throw new DataError("file is empty, expected a header line", { file });
+    }
     header = all[start].split(sep).map(unquote);
     start++;
   }
   for (let i = start; i < all.length; i++) {
     if (all[i].trim() === "") continue;
     const fields = all[i].split(sep).map(unquote);
-    if (hasHeader && fields.length === header.length + 1 && rows.length === 0) header = ["", ...header];
+    if (hasHeader && fields.length === header.length + 1 && rows.length === 0) {
+      header = ["", ...header];
+    }
     if (hasHeader && fields.length !== header.length) {
-      throw new DataError(`has ${fields.length} fields, expected ${header.length} as in the header`, {
-        file,
-        line: i + 1,
-      });
+      throw new DataError(
+        `has ${fields.length} fields, expected ${header.length} as in the header`,
+        {
+          file,
+          line: i + 1,
+        },
+      );
     }
     rows.push(fields);
     lines.push(i + 1);
@@ -84,7 +92,10 @@ export function parseTable(text: string, file: string, sep: string, hasHeader = 
 export function column(t: TextTable, name: string): number {
   const i = t.header.indexOf(name);
   if (i < 0) {
-    throw new DataError(`missing column '${name}' (found: ${t.header.join(", ")})`, { file: t.file, line: 1 });
+    throw new DataError(`missing column '${name}' (found: ${t.header.join(", ")})`, {
+      file: t.file,
+      line: 1,
+    });
   }
   return i;
 }

@@ -48,18 +48,31 @@ export async function h5Ready(): Promise<void> {
   await h5wasm.ready;
 }
 
-function enc(obj: { create_attribute: H5Group["create_attribute"] }, type: string, version: string) {
+function enc(
+  obj: { create_attribute: H5Group["create_attribute"] },
+  type: string,
+  version: string,
+) {
   obj.create_attribute("encoding-type", type);
   obj.create_attribute("encoding-version", version);
 }
 
 function writeStrings(g: H5Group, name: string, values: string[]): void {
   // h5wasm writes string[] as variable-length UTF-8, which anndata reads as str.
-  const ds = g.create_dataset({ name, data: values.length ? values : [""], shape: [values.length] });
+  const ds = g.create_dataset({
+    name,
+    data: values.length ? values : [""],
+    shape: [values.length],
+  });
   enc(ds, "string-array", "0.2.0");
 }
 
-function writeArray(g: H5Group, name: string, data: Float64Array | Float32Array | Int32Array | Int8Array, shape: number[]) {
+function writeArray(
+  g: H5Group,
+  name: string,
+  data: Float64Array | Float32Array | Int32Array | Int8Array,
+  shape: number[],
+) {
   const ds = g.create_dataset({ name, data, shape });
   enc(ds, "array", "0.2.0");
 }
@@ -85,7 +98,12 @@ function writeColumn(g: H5Group, name: string, col: Column): void {
   writeArray(g, name, col, [col.length]);
 }
 
-function writeDataFrame(parent: H5Group, name: string, index: string[], cols: Record<string, Column>) {
+function writeDataFrame(
+  parent: H5Group,
+  name: string,
+  index: string[],
+  cols: Record<string, Column>,
+) {
   const g = parent.create_group(name);
   enc(g, "dataframe", "0.1.0");
   g.create_attribute("_index", "_index");
@@ -94,10 +112,14 @@ function writeDataFrame(parent: H5Group, name: string, index: string[], cols: Re
   else g.create_attribute("column-order", new Float64Array(0), [0]);
   writeStrings(g, "_index", index);
   for (const c of names) {
-    const len = Array.isArray(cols[c]) ? (cols[c] as string[]).length : "categorical" in cols[c]
+    const len = Array.isArray(cols[c])
+      ? (cols[c] as string[]).length
+      : "categorical" in cols[c]
       ? (cols[c] as { categorical: unknown[] }).categorical.length
       : (cols[c] as Float64Array).length;
-    if (len !== index.length) throw new RangeError(`${name} column '${c}' has ${len} values, expected ${index.length}`);
+    if (len !== index.length) {
+      throw new RangeError(`${name} column '${c}' has ${len} values, expected ${index.length}`);
+    }
     writeColumn(g, c, cols[c]);
   }
 }
@@ -113,7 +135,9 @@ export async function writeH5ad(path: string, ad: AnnData): Promise<void> {
   await h5Ready();
   const [nObs, nVar] = "indptr" in ad.X ? ad.X.shape : [ad.X.nRows, ad.X.nCols];
   if (ad.obsNames.length !== nObs || ad.varNames.length !== nVar) {
-    throw new RangeError(`X is ${nObs}×${nVar} but there are ${ad.obsNames.length} obs and ${ad.varNames.length} var names`);
+    throw new RangeError(
+      `X is ${nObs}×${nVar} but there are ${ad.obsNames.length} obs and ${ad.varNames.length} var names`,
+    );
   }
   const tmp = `${path}.tmp-${Deno.pid}-${crypto.randomUUID().slice(0, 8)}`;
   const f = new h5wasm.File(tmp, "w");
@@ -133,7 +157,9 @@ export async function writeH5ad(path: string, ad: AnnData): Promise<void> {
     writeDataFrame(f, "var", ad.varNames, ad.var);
     const obsm = emptyDict(f, "obsm");
     for (const [k, m] of Object.entries(ad.obsm)) {
-      if (m.nRows !== nObs) throw new RangeError(`obsm['${k}'] has ${m.nRows} rows, expected ${nObs}`);
+      if (m.nRows !== nObs) {
+        throw new RangeError(`obsm['${k}'] has ${m.nRows} rows, expected ${nObs}`);
+      }
       writeArray(obsm, k, m.data, [m.nRows, m.nCols]);
     }
     for (const k of ["varm", "obsp", "varp", "layers"]) emptyDict(f, k);
@@ -153,7 +179,10 @@ export async function writeH5ad(path: string, ad: AnnData): Promise<void> {
   Deno.renameSync(tmp, path);
 }
 
-function attr(obj: { attrs: Record<string, unknown>; get_attribute: H5Group["get_attribute"] }, name: string) {
+function attr(
+  obj: { attrs: Record<string, unknown>; get_attribute: H5Group["get_attribute"] },
+  name: string,
+) {
   return name in obj.attrs ? obj.get_attribute(name, true) : undefined;
 }
 
@@ -176,7 +205,9 @@ function readColumn(e: H5Group | H5Dataset, file: string, path: string): Column 
     const codes = toNumeric((g.get("codes") as H5Dataset).value);
     return { categorical: Array.from(codes, (c) => (c < 0 ? null : catStrings[c])) };
   }
-  if (!(e instanceof h5wasm.Dataset)) throw new DataError(`unsupported column encoding '${type}'`, { file, gene: path });
+  if (!(e instanceof h5wasm.Dataset)) {
+    throw new DataError(`unsupported column encoding '${type}'`, { file, gene: path });
+  }
   if ("categories" in e.attrs) {
     // dataframe 0.1.0: codes + reference to the categories.
     const raw = e.get_attribute("categories", false) as unknown;
@@ -191,7 +222,11 @@ function readColumn(e: H5Group | H5Dataset, file: string, path: string): Column 
   return toNumeric(v);
 }
 
-function readDataFrame(f: H5Group, name: string, file: string): { index: string[]; cols: Record<string, Column> } {
+function readDataFrame(
+  f: H5Group,
+  name: string,
+  file: string,
+): { index: string[]; cols: Record<string, Column> } {
   const g = f.get(name) as H5Group | null;
   if (!g) throw new DataError(`missing group '${name}'`, { file });
   const indexKey = String(attr(g, "_index") ?? "_index");
@@ -199,7 +234,9 @@ function readDataFrame(f: H5Group, name: string, file: string): { index: string[
   const order = attr(g, "column-order");
   const names = Array.isArray(order) ? order.map(String) : typeof order === "string" ? [order] : [];
   const cols: Record<string, Column> = {};
-  for (const c of names) cols[c] = readColumn(g.get(c) as H5Group | H5Dataset, file, `${name}/${c}`);
+  for (const c of names) {
+    cols[c] = readColumn(g.get(c) as H5Group | H5Dataset, file, `${name}/${c}`);
+  }
   return { index, cols };
 }
 
@@ -215,7 +252,9 @@ export async function readH5ad(path: string): Promise<AnnData> {
     throw new DataError(`not a readable HDF5 file: ${(e as Error).message}`, { file: path });
   }
   try {
-    if (!f.keys().includes("X")) throw new DataError("no X in file, expected an AnnData .h5ad", { file: path });
+    if (!f.keys().includes("X")) {
+      throw new DataError("no X in file, expected an AnnData .h5ad", { file: path });
+    }
     const obs = readDataFrame(f, "obs", path);
     const vars = readDataFrame(f, "var", path);
     const xe = f.get("X")!;
@@ -223,7 +262,11 @@ export async function readH5ad(path: string): Promise<AnnData> {
     if (xe instanceof h5wasm.Dataset) {
       const shape = xe.shape!;
       const v = xe.value;
-      X = { nRows: shape[0], nCols: shape[1], data: v instanceof Float64Array ? v : Float32Array.from(toNumeric(v)) };
+      X = {
+        nRows: shape[0],
+        nCols: shape[1],
+        data: v instanceof Float64Array ? v : Float32Array.from(toNumeric(v)),
+      };
     } else {
       const g = xe as H5Group;
       const type = attr(g, "encoding-type");
@@ -232,8 +275,9 @@ export async function readH5ad(path: string): Promise<AnnData> {
       const indices = Int32Array.from(toNumeric((g.get("indices") as H5Dataset).value));
       const indptr = Int32Array.from(toNumeric((g.get("indptr") as H5Dataset).value));
       if (type === "csr_matrix") X = new CsrMatrix(shape[0], shape[1], indptr, indices, data);
-      else if (type === "csc_matrix") X = new CsrMatrix(shape[1], shape[0], indptr, indices, data).transpose();
-      else throw new DataError(`X has unsupported encoding '${type}'`, { file: path });
+      else if (type === "csc_matrix") {
+        X = new CsrMatrix(shape[1], shape[0], indptr, indices, data).transpose();
+      } else throw new DataError(`X has unsupported encoding '${type}'`, { file: path });
     }
     const obsm: Record<string, Dense2D> = {};
     const og = f.get("obsm") as H5Group | null;
@@ -241,7 +285,11 @@ export async function readH5ad(path: string): Promise<AnnData> {
       const e = og!.get(k);
       if (e instanceof h5wasm.Dataset && e.shape?.length === 2) {
         const v = toNumeric(e.value);
-        obsm[k] = { nRows: e.shape[0], nCols: e.shape[1], data: v instanceof Int32Array ? Float64Array.from(v) : v };
+        obsm[k] = {
+          nRows: e.shape[0],
+          nCols: e.shape[1],
+          data: v instanceof Int32Array ? Float64Array.from(v) : v,
+        };
       }
     }
     const uns: Record<string, string | number> = {};
@@ -254,7 +302,15 @@ export async function readH5ad(path: string): Promise<AnnData> {
       else if (typeof v === "bigint") uns[k] = Number(v);
       else if (ArrayBuffer.isView(v)) uns[k] = Number((v as Float64Array)[0]);
     }
-    return { X, obsNames: obs.index, varNames: vars.index, obs: obs.cols, var: vars.cols, obsm, uns };
+    return {
+      X,
+      obsNames: obs.index,
+      varNames: vars.index,
+      obs: obs.cols,
+      var: vars.cols,
+      obsm,
+      uns,
+    };
   } finally {
     f.close();
   }
@@ -282,7 +338,15 @@ export function sliceToAnnData(s: Slice): AnnData {
   const uns: Record<string, string | number> = { slice_name: s.name, patient: s.patient };
   if (s.image?.path) uns.image_path = s.image.path;
   if (s.image) uns.image_scale = s.image.scale;
-  return { X: s.counts, obsNames: s.spots, varNames: s.genes, obs, var: {}, obsm: { spatial: { nRows: n, nCols: 2, data: spatial } }, uns };
+  return {
+    X: s.counts,
+    obsNames: s.spots,
+    varNames: s.genes,
+    obs,
+    var: {},
+    obsm: { spatial: { nRows: n, nCols: 2, data: spatial } },
+    uns,
+  };
 }
 
 /**
@@ -297,7 +361,9 @@ export function annDataToSlice(ad: AnnData, file: string, name?: string): Slice 
     return c && !Array.isArray(c) && !("categorical" in c) ? Float64Array.from(c) : undefined;
   };
   const sp = ad.obsm.spatial;
-  if (!sp) throw new DataError("no obsm['spatial'], expected spot pixel coordinates (n × 2)", { file });
+  if (!sp) {
+    throw new DataError("no obsm['spatial'], expected spot pixel coordinates (n × 2)", { file });
+  }
   const pixel = { x: new Float64Array(n), y: new Float64Array(n) };
   for (let i = 0; i < n; i++) {
     pixel.x[i] = sp.data[i * sp.nCols];
@@ -310,7 +376,9 @@ export function annDataToSlice(ad: AnnData, file: string, name?: string): Slice 
   const counts = "indptr" in ad.X ? ad.X : CsrMatrix.fromDense(ad.X.nRows, ad.X.nCols, ad.X.data);
   const labels: Record<string, (string | null)[]> = {};
   for (const [k, c] of Object.entries(ad.obs)) {
-    if (k.startsWith("label_") && !Array.isArray(c) && "categorical" in c) labels[k.slice(6)] = c.categorical;
+    if (k.startsWith("label_") && !Array.isArray(c) && "categorical" in c) {
+      labels[k.slice(6)] = c.categorical;
+    }
   }
   const patientCol = ad.obs.patient;
   const patient = typeof ad.uns.patient === "string"
@@ -319,7 +387,10 @@ export function annDataToSlice(ad: AnnData, file: string, name?: string): Slice 
     ? patientCol.categorical[0] ?? "unknown"
     : "unknown";
   return {
-    name: name ?? (typeof ad.uns.slice_name === "string" ? ad.uns.slice_name : file.replace(/^.*\//, "").replace(/\.h5ad$/, "")),
+    name: name ??
+      (typeof ad.uns.slice_name === "string"
+        ? ad.uns.slice_name
+        : file.replace(/^.*\//, "").replace(/\.h5ad$/, "")),
     patient,
     counts,
     genes: ad.varNames,
@@ -327,7 +398,10 @@ export function annDataToSlice(ad: AnnData, file: string, name?: string): Slice 
     array,
     pixel,
     image: typeof ad.uns.image_path === "string"
-      ? { path: ad.uns.image_path, scale: typeof ad.uns.image_scale === "number" ? ad.uns.image_scale : 1 }
+      ? {
+        path: ad.uns.image_path,
+        scale: typeof ad.uns.image_scale === "number" ? ad.uns.image_scale : 1,
+      }
       : undefined,
     labels,
   };

@@ -16,11 +16,18 @@
  */
 import { join } from "node:path";
 import { DataError, WarningLog } from "../errors.ts";
-import { type Dataset, makeUnique, type Slice, type SliceImage, validateSlice } from "../data/slice.ts";
+import {
+  type Dataset,
+  makeUnique,
+  type Slice,
+  type SliceImage,
+  validateSlice,
+} from "../data/slice.ts";
 import { column, exists, numberField, parseTable, readBytes, readMaybeGzip } from "./files.ts";
 import { parseCountTable } from "./count_table.ts";
 
-export const HER2ST_SOURCE = "almaan/her2st (Andersson et al., Nat. Commun. 2021), data/ and res/ST-cluster/lbl";
+export const HER2ST_SOURCE =
+  "almaan/her2st (Andersson et al., Nat. Commun. 2021), data/ and res/ST-cluster/lbl";
 
 /**
  * Full-resolution width (px) of sections whose only image is a downscaled one, so spot pixel
@@ -48,7 +55,9 @@ export function listHer2stSections(root: string): string[] {
 
 function firstFile(dir: string, pattern: RegExp): string | undefined {
   if (!exists(dir)) return undefined;
-  const hits = [...Deno.readDirSync(dir)].filter((e) => e.isFile && pattern.test(e.name)).map((e) => e.name).sort();
+  const hits = [...Deno.readDirSync(dir)].filter((e) => e.isFile && pattern.test(e.name)).map((e) =>
+    e.name
+  ).sort();
   return hits.length ? join(dir, hits[0]) : undefined;
 }
 
@@ -69,10 +78,13 @@ const arrayId = (x: number, y: number) => `${Math.round(x)}x${Math.round(y)}`;
 
 /** Reads one section: counts joined to its spot file, image path, pathologist and cluster labels. */
 export function readHer2stSection(root: string, section: string, log = new WarningLog()): Slice {
-  const cntPath = [join(root, "ST-cnts", `${section}.tsv.gz`), join(root, "ST-cnts", `${section}.tsv`)]
-    .find(exists) ?? join(root, "ST-cnts", `${section}.tsv.gz`);
+  const cntPath =
+    [join(root, "ST-cnts", `${section}.tsv.gz`), join(root, "ST-cnts", `${section}.tsv`)]
+      .find(exists) ?? join(root, "ST-cnts", `${section}.tsv.gz`);
   const table = parseCountTable(readMaybeGzip(cntPath, "count file"), cntPath);
-  if (table.rowNames.length === 0) throw new DataError("section has no spots (no count rows)", { file: cntPath });
+  if (table.rowNames.length === 0) {
+    throw new DataError("section has no spots (no count rows)", { file: cntPath });
+  }
 
   // Spot file: spots under tissue and their pixel coordinates.
   const spotPath = join(root, "ST-spotfiles", `${section}_selection.tsv`);
@@ -88,15 +100,20 @@ export function readHer2stSection(root: string, section: string, log = new Warni
     }
     const id = arrayId(numberField(st, r, cx), numberField(st, r, cy));
     if (spotIndex.has(id)) {
-      throw new DataError(`spot ${id} appears twice (first on line ${st.lines[spotIndex.get(id)!]})`, {
-        file: spotPath,
-        line: st.lines[r],
-        spot: id,
-      });
+      throw new DataError(
+        `spot ${id} appears twice (first on line ${st.lines[spotIndex.get(id)!]})`,
+        {
+          file: spotPath,
+          line: st.lines[r],
+          spot: id,
+        },
+      );
     }
     spotIndex.set(id, r);
   }
-  if (unselected) log.warn(`${unselected} spot(s) with selected != 1 were left out`, { file: spotPath });
+  if (unselected) {
+    log.warn(`${unselected} spot(s) with selected != 1 were left out`, { file: spotPath });
+  }
 
   // Inner join, count-file order.
   const keepRows: number[] = [];
@@ -113,7 +130,9 @@ export function readHer2stSection(root: string, section: string, log = new Warni
   }
   if (keepRows.length === 0) {
     throw new DataError(
-      `no count row matches a spot of ${spotPath} (count ids look like '${table.rowNames[0]}', expected "{x}x{y}")`,
+      `no count row matches a spot of ${spotPath} (count ids look like '${
+        table.rowNames[0]
+      }', expected "{x}x{y}")`,
       { file: cntPath },
     );
   }
@@ -127,7 +146,10 @@ export function readHer2stSection(root: string, section: string, log = new Warni
   }
   const unmatchedSpots = spotIndex.size - keepRows.length;
   if (unmatchedSpots > 0) {
-    log.warn(`join dropped ${unmatchedSpots} of ${spotIndex.size} selected spots with no count row`, { file: spotPath });
+    log.warn(
+      `join dropped ${unmatchedSpots} of ${spotIndex.size} selected spots with no count row`,
+      { file: spotPath },
+    );
   }
 
   const spots = keepRows.map((i) => table.rowNames[i]);
@@ -161,7 +183,9 @@ export function readHer2stSection(root: string, section: string, log = new Warni
   const slice: Slice = {
     name: section,
     patient: section[0],
-    counts: keepRows.length === table.rowNames.length ? table.counts : table.counts.selectRows(keepRows),
+    counts: keepRows.length === table.rowNames.length
+      ? table.counts
+      : table.counts.selectRows(keepRows),
     genes: unique.names,
     spots,
     array,
@@ -188,10 +212,14 @@ function readPathologistLabels(root: string, section: string, spots: string[], l
     }
     byId.set(arrayId(numberField(t, r, cx), numberField(t, r, cy)), row[cl]);
   });
-  if (noCoords) log.warn(`${noCoords} label row(s) without coordinates (NA) were left out`, { file: path });
+  if (noCoords) {
+    log.warn(`${noCoords} label row(s) without coordinates (NA) were left out`, { file: path });
+  }
   const out = spots.map((id) => byId.get(id) ?? null);
   const missing = out.filter((v) => v === null).length;
-  if (missing) log.warn(`${missing} of ${spots.length} spots have no pathologist label`, { file: path });
+  if (missing) {
+    log.warn(`${missing} of ${spots.length} spots have no pathologist label`, { file: path });
+  }
   return out;
 }
 
@@ -204,7 +232,9 @@ function readClusterLabels(root: string, section: string, spots: string[], log: 
   const t = parseTable(new TextDecoder().decode(readMaybeGzip(file, "cluster file")), file, "\t");
   const [cx, cy, cl] = ["x", "y", "label"].map((c) => column(t, c));
   const byId = new Map<string, string>();
-  t.rows.forEach((row, r) => byId.set(arrayId(numberField(t, r, cx), numberField(t, r, cy)), row[cl]));
+  t.rows.forEach((row, r) =>
+    byId.set(arrayId(numberField(t, r, cx), numberField(t, r, cy)), row[cl])
+  );
   const out = spots.map((id) => byId.get(id) ?? null);
   const missing = out.filter((v) => v === null).length;
   if (missing) log.warn(`${missing} of ${spots.length} spots have no cluster label`, { file });
@@ -233,6 +263,12 @@ export function readHer2st(root: string, opts: Her2stOptions = {}): Dataset {
   return {
     name: "her2st",
     slices,
-    provenance: { source: HER2ST_SOURCE, location: root, reader: "readHer2st", params: { sections }, warnings: log.warnings },
+    provenance: {
+      source: HER2ST_SOURCE,
+      location: root,
+      reader: "readHer2st",
+      params: { sections },
+      warnings: log.warnings,
+    },
   };
 }

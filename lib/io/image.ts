@@ -18,7 +18,9 @@ export async function imageSize(img: SliceImage): Promise<{ width: number; heigh
     if (!meta.width || !meta.height) throw new Error("no dimensions in header");
     return { width: meta.width, height: meta.height };
   } catch (e) {
-    throw new DataError(`image does not open (expected JPEG/PNG/TIFF): ${(e as Error).message}`, { file: img.path });
+    throw new DataError(`image does not open (expected JPEG/PNG/TIFF): ${(e as Error).message}`, {
+      file: img.path,
+    });
   }
 }
 
@@ -27,12 +29,20 @@ export async function decodeImage(img: SliceImage, factor = 1): Promise<RgbImage
   if (img.pixels && factor === 1) return img.pixels;
   const { width } = await imageSize(img);
   const input = img.pixels
-    ? sharp(img.pixels.data, { raw: { width: img.pixels.width, height: img.pixels.height, channels: 3 } })
+    ? sharp(img.pixels.data, {
+      raw: { width: img.pixels.width, height: img.pixels.height, channels: 3 },
+    })
     : sharp(img.path!, OPEN);
   try {
-    const { data, info } = await input.removeAlpha().resize({ width: Math.max(1, Math.round(width * factor)) }).raw()
+    const { data, info } = await input.removeAlpha().resize({
+      width: Math.max(1, Math.round(width * factor)),
+    }).raw()
       .toBuffer({ resolveWithObject: true });
-    return { width: info.width, height: info.height, data: new Uint8Array(data.buffer, data.byteOffset, data.length) };
+    return {
+      width: info.width,
+      height: info.height,
+      data: new Uint8Array(data.buffer, data.byteOffset, data.length),
+    };
   } catch (e) {
     throw new DataError(`image does not decode: ${(e as Error).message}`, { file: img.path });
   }
@@ -40,6 +50,7 @@ export async function decodeImage(img: SliceImage, factor = 1): Promise<RgbImage
 
 /** Encodes RGB pixels as PNG bytes. */
 export async function encodePng(img: RgbImage): Promise<Uint8Array> {
-  const buf = await sharp(img.data, { raw: { width: img.width, height: img.height, channels: 3 } }).png().toBuffer();
+  const buf = await sharp(img.data, { raw: { width: img.width, height: img.height, channels: 3 } })
+    .png().toBuffer();
   return new Uint8Array(buf.buffer, buf.byteOffset, buf.length);
 }

@@ -16,7 +16,13 @@ import { join } from "node:path";
 import h5wasm from "h5wasm/node";
 import { DataError, WarningLog } from "../errors.ts";
 import { CsrMatrix } from "../data/sparse.ts";
-import { type Dataset, makeUnique, type Slice, type SliceImage, validateSlice } from "../data/slice.ts";
+import {
+  type Dataset,
+  makeUnique,
+  type Slice,
+  type SliceImage,
+  validateSlice,
+} from "../data/slice.ts";
 import { assertHdf5, column, exists, numberField, parseTable, readBytes } from "./files.ts";
 import { h5Ready } from "./h5ad.ts";
 
@@ -32,7 +38,9 @@ export interface VisiumOptions {
 
 function values(g: H5Group, key: string, file: string): unknown {
   const e = g.get(key);
-  if (!(e instanceof h5wasm.Dataset)) throw new DataError(`missing dataset 'matrix/${key}'`, { file });
+  if (!(e instanceof h5wasm.Dataset)) {
+    throw new DataError(`missing dataset 'matrix/${key}'`, { file });
+  }
   return (e as H5Dataset).value;
 }
 
@@ -40,7 +48,9 @@ function values(g: H5Group, key: string, file: string): unknown {
 export async function readVisium(outs: string, opts: VisiumOptions = {}): Promise<Slice> {
   const log = opts.log ?? new WarningLog();
   const h5path = join(outs, "filtered_feature_bc_matrix.h5");
-  if (!exists(h5path)) throw new DataError("count matrix not found (expected Space Ranger outs/)", { file: h5path });
+  if (!exists(h5path)) {
+    throw new DataError("count matrix not found (expected Space Ranger outs/)", { file: h5path });
+  }
   assertHdf5(h5path);
   await h5Ready();
   let f: InstanceType<typeof h5wasm.File>;
@@ -52,7 +62,12 @@ export async function readVisium(outs: string, opts: VisiumOptions = {}): Promis
   let barcodes: string[], names: string[], types: string[], csr: CsrMatrix;
   try {
     const m = f.get("matrix") as H5Group | null;
-    if (!m) throw new DataError("no 'matrix' group (expected a Space Ranger ≥ 3 feature-barcode matrix)", { file: h5path });
+    if (!m) {
+      throw new DataError(
+        "no 'matrix' group (expected a Space Ranger ≥ 3 feature-barcode matrix)",
+        { file: h5path },
+      );
+    }
     const shape = Array.from(values(m, "shape", h5path) as Int32Array);
     barcodes = (values(m, "barcodes", h5path) as string[]).map(String);
     const feats = m.get("features") as H5Group | null;
@@ -69,10 +84,17 @@ export async function readVisium(outs: string, opts: VisiumOptions = {}): Promis
     );
     // Stored genes × barcodes in CSC, i.e. barcodes × genes in CSR.
     if (shape[0] !== names.length || shape[1] !== barcodes.length) {
-      throw new DataError(`shape ${shape} disagrees with ${names.length} features and ${barcodes.length} barcodes`, { file: h5path });
+      throw new DataError(
+        `shape ${shape} disagrees with ${names.length} features and ${barcodes.length} barcodes`,
+        { file: h5path },
+      );
     }
     for (let k = 0; k < data.length; k++) {
-      if (!(data[k] >= 0)) throw new DataError(`count ${data[k]} at entry ${k}, expected non-negative`, { file: h5path });
+      if (!(data[k] >= 0)) {
+        throw new DataError(`count ${data[k]} at entry ${k}, expected non-negative`, {
+          file: h5path,
+        });
+      }
     }
     csr = new CsrMatrix(barcodes.length, names.length, indptr, indices, data);
   } finally {
@@ -80,16 +102,23 @@ export async function readVisium(outs: string, opts: VisiumOptions = {}): Promis
   }
   const keep = types.map((t, i) => (t === "Gene Expression" ? i : -1)).filter((i) => i >= 0);
   if (keep.length < names.length) {
-    log.warn(`${names.length - keep.length} non-gene-expression features left out`, { file: h5path });
+    log.warn(`${names.length - keep.length} non-gene-expression features left out`, {
+      file: h5path,
+    });
     csr = csr.selectCols(keep);
     names = keep.map((i) => names[i]);
   }
   const unique = makeUnique(names);
   if (unique.duplicated.length) {
-    log.warn(`${unique.duplicated.length} duplicated gene name(s) made unique ('X' → 'X-1'): ${unique.duplicated.slice(0, 5).join(", ")}`, {
-      file: h5path,
-      gene: unique.duplicated[0],
-    });
+    log.warn(
+      `${unique.duplicated.length} duplicated gene name(s) made unique ('X' → 'X-1'): ${
+        unique.duplicated.slice(0, 5).join(", ")
+      }`,
+      {
+        file: h5path,
+        gene: unique.duplicated[0],
+      },
+    );
   }
 
   // Tissue positions.
@@ -99,22 +128,47 @@ export async function readVisium(outs: string, opts: VisiumOptions = {}): Promis
   const text = new TextDecoder().decode(readBytes(posPath, "tissue positions file"));
   const hasHeader = posPath === posNew;
   const t = parseTable(text, posPath, ",", hasHeader);
-  if (!hasHeader) t.header = ["barcode", "in_tissue", "array_row", "array_col", "pxl_row_in_fullres", "pxl_col_in_fullres"];
-  const [cb, cr, cc, cpr, cpc] = ["barcode", "array_row", "array_col", "pxl_row_in_fullres", "pxl_col_in_fullres"]
+  if (!hasHeader) {
+    t.header = [
+      "barcode",
+      "in_tissue",
+      "array_row",
+      "array_col",
+      "pxl_row_in_fullres",
+      "pxl_col_in_fullres",
+    ];
+  }
+  const [cb, cr, cc, cpr, cpc] = [
+    "barcode",
+    "array_row",
+    "array_col",
+    "pxl_row_in_fullres",
+    "pxl_col_in_fullres",
+  ]
     .map((c) => column(t, c));
   const pos = new Map<string, number>();
   t.rows.forEach((r, i) => {
     if (r.length !== t.header.length) {
-      throw new DataError(`has ${r.length} fields, expected ${t.header.length}`, { file: posPath, line: t.lines[i] });
+      throw new DataError(`has ${r.length} fields, expected ${t.header.length}`, {
+        file: posPath,
+        line: t.lines[i],
+      });
     }
     pos.set(r[cb], i);
   });
   const rows: number[] = [];
   const missing: string[] = [];
   barcodes.forEach((b, i) => (pos.has(b) ? rows.push(i) : missing.push(b)));
-  if (rows.length === 0) throw new DataError("no barcode of the count matrix has a tissue position", { file: posPath });
+  if (rows.length === 0) {
+    throw new DataError("no barcode of the count matrix has a tissue position", { file: posPath });
+  }
   if (missing.length) {
-    log.warn(`${missing.length} of ${barcodes.length} barcodes have no tissue position and were left out (e.g. ${missing[0]})`, { file: posPath });
+    log.warn(
+      `${missing.length} of ${barcodes.length} barcodes have no tissue position and were left out (e.g. ${
+        missing[0]
+      })`,
+      { file: posPath },
+    );
     csr = csr.selectRows(rows);
   }
   const spots = rows.map((i) => barcodes[i]);
@@ -139,16 +193,24 @@ export async function readVisium(outs: string, opts: VisiumOptions = {}): Promis
     } catch (e) {
       throw new DataError(`not valid JSON: ${(e as Error).message}`, { file: sfPath });
     }
-    for (const [file, key] of [["tissue_hires_image.png", "tissue_hires_scalef"], ["tissue_lowres_image.png", "tissue_lowres_scalef"]]) {
+    for (
+      const [file, key] of [["tissue_hires_image.png", "tissue_hires_scalef"], [
+        "tissue_lowres_image.png",
+        "tissue_lowres_scalef",
+      ]]
+    ) {
       const p = join(outs, "spatial", file);
       if (exists(p)) {
-        if (typeof sf[key] !== "number") throw new DataError(`missing number '${key}' for ${file}`, { file: sfPath });
+        if (typeof sf[key] !== "number") {
+          throw new DataError(`missing number '${key}' for ${file}`, { file: sfPath });
+        }
         image = { path: p, scale: sf[key] };
         break;
       }
     }
   }
-  const name = opts.name ?? outs.replace(/\/+$/, "").replace(/^.*\//, "").replace(/^outs$/, "visium");
+  const name = opts.name ??
+    outs.replace(/\/+$/, "").replace(/^.*\//, "").replace(/^outs$/, "visium");
   const slice: Slice = {
     name,
     patient: opts.patient ?? name,
@@ -165,8 +227,21 @@ export async function readVisium(outs: string, opts: VisiumOptions = {}): Promis
 }
 
 /** A dataset of several Space Ranger folders (one slice each). */
-export async function readVisiumDataset(name: string, outsDirs: string[], log = new WarningLog()): Promise<Dataset> {
+export async function readVisiumDataset(
+  name: string,
+  outsDirs: string[],
+  log = new WarningLog(),
+): Promise<Dataset> {
   const slices: Slice[] = [];
   for (const d of outsDirs) slices.push(await readVisium(d, { log }));
-  return { name, slices, provenance: { source: "10x Visium Space Ranger outs/", location: outsDirs.join(", "), reader: "readVisium", warnings: log.warnings } };
+  return {
+    name,
+    slices,
+    provenance: {
+      source: "10x Visium Space Ranger outs/",
+      location: outsDirs.join(", "),
+      reader: "readVisium",
+      warnings: log.warnings,
+    },
+  };
 }

@@ -23,13 +23,21 @@ export function notebookParams<T extends Record<string, unknown>>(
     try {
       override = JSON.parse(textValue);
     } catch (e) {
-      throw new DataError(`SPAHGC_PARAMS is not a JSON object: ${(e as Error).message}`, { file: raw.trim().startsWith("{") ? undefined : raw });
+      throw new DataError(`SPAHGC_PARAMS is not a JSON object: ${(e as Error).message}`, {
+        file: raw.trim().startsWith("{") ? undefined : raw,
+      });
     }
     for (const k of Object.keys(override)) {
-      if (!(k in base)) throw new DataError(`SPAHGC_PARAMS sets unknown parameter '${k}' (known: ${Object.keys(base).join(", ")})`);
+      if (!(k in base)) {
+        throw new DataError(
+          `SPAHGC_PARAMS sets unknown parameter '${k}' (known: ${Object.keys(base).join(", ")})`,
+        );
+      }
     }
   }
-  return { ...base, ...(profiles?.[profile] ?? {}), ...override, profile } as T & { profile: Profile };
+  return { ...base, ...(profiles?.[profile] ?? {}), ...override, profile } as T & {
+    profile: Profile;
+  };
 }
 
 /** Shows Markdown: rich output under the Jupyter kernel, plain text under `deno run`. */
@@ -42,6 +50,7 @@ export async function display(markdown: string): Promise<void> {
   } catch {
     jupyter = undefined;
   }
-  if (jupyter?.display) await jupyter.display({ "text/markdown": markdown, "text/plain": markdown }, { raw: true });
-  else console.log(markdown);
+  if (jupyter?.display) {
+    await jupyter.display({ "text/markdown": markdown, "text/plain": markdown }, { raw: true });
+  } else console.log(markdown);
 }

@@ -65,15 +65,21 @@ export function checkExecuted(nb: Notebook): { failures: CellFailure[]; missing:
   let all = "";
   nb.cells.forEach((c, i) => {
     if (c.cell_type !== "code" || src(c).trim() === "") return;
-    const fail = (reason: string) => failures.push({ cell: i, reason, source: src(c).slice(0, 200) });
-    if (c.execution_count === null || c.execution_count === undefined) fail("cell was not executed");
+    const fail = (reason: string) =>
+      failures.push({ cell: i, reason, source: src(c).slice(0, 200) });
+    if (c.execution_count === null || c.execution_count === undefined) {
+      fail("cell was not executed");
+    }
     for (const o of c.outputs ?? []) {
       if (o.output_type === "error") {
         fail(`${o.ename}: ${o.evalue}`);
       } else if (o.output_type === "stream") {
         const t = text(o.text);
         all += t;
-        if (o.name === "stderr" && /(^|\n)(Uncaught|error: Uncaught|TypeError:|ReferenceError:)/.test(t)) {
+        if (
+          o.name === "stderr" &&
+          /(^|\n)(Uncaught|error: Uncaught|TypeError:|ReferenceError:)/.test(t)
+        ) {
           fail(`uncaught error on stderr: ${t.trim().split("\n")[0]}`);
         }
       } else {
@@ -96,11 +102,23 @@ function have(cmd: string, args: string[]): boolean {
 
 /** Installs the Deno kernelspec for Jupyter if it is missing (idempotent). */
 export function ensureDenoKernel(): void {
-  const list = new Deno.Command("jupyter", { args: ["kernelspec", "list", "--json"], stdout: "piped", stderr: "null" }).outputSync();
-  const specs = list.success ? JSON.parse(new TextDecoder().decode(list.stdout)).kernelspecs ?? {} : {};
+  const list = new Deno.Command("jupyter", {
+    args: ["kernelspec", "list", "--json"],
+    stdout: "piped",
+    stderr: "null",
+  }).outputSync();
+  const specs = list.success
+    ? JSON.parse(new TextDecoder().decode(list.stdout)).kernelspecs ?? {}
+    : {};
   if (!("deno" in specs)) {
-    const r = new Deno.Command(Deno.execPath(), { args: ["jupyter", "--install"], stdout: "null", stderr: "piped" }).outputSync();
-    if (!r.success) throw new Error(`deno jupyter --install failed: ${new TextDecoder().decode(r.stderr)}`);
+    const r = new Deno.Command(Deno.execPath(), {
+      args: ["jupyter", "--install"],
+      stdout: "null",
+      stderr: "piped",
+    }).outputSync();
+    if (!r.success) {
+      throw new Error(`deno jupyter --install failed: ${new TextDecoder().decode(r.stderr)}`);
+    }
   }
 }
 
@@ -117,7 +135,9 @@ export async function runNotebook(path: string, opts: RunOptions = {}): Promise<
   const outDir = resolve(opts.outputDir ?? join(root, "figures", name));
   Deno.mkdirSync(outDir, { recursive: true });
   const executed = join(outDir, `${name}.executed.ipynb`);
-  const engine = opts.engine === "deno" || (opts.engine !== "jupyter" && !jupyterAvailable()) ? "deno" : "jupyter";
+  const engine = opts.engine === "deno" || (opts.engine !== "jupyter" && !jupyterAvailable())
+    ? "deno"
+    : "jupyter";
   const env = { ...opts.env, NO_COLOR: "1" };
   const t0 = performance.now();
   let nb: Notebook;
@@ -126,10 +146,18 @@ export async function runNotebook(path: string, opts: RunOptions = {}): Promise<
     const tmpName = `${name}.executing-${Deno.pid}.ipynb`;
     const r = await new Deno.Command("jupyter", {
       args: [
-        "nbconvert", "--to", "notebook", "--execute", "--allow-errors",
+        "nbconvert",
+        "--to",
+        "notebook",
+        "--execute",
+        "--allow-errors",
         "--ExecutePreprocessor.kernel_name=deno",
         `--ExecutePreprocessor.timeout=${opts.timeoutSeconds ?? 1800}`,
-        "--output-dir", outDir, "--output", tmpName, nbPath,
+        "--output-dir",
+        outDir,
+        "--output",
+        tmpName,
+        nbPath,
       ],
       cwd: dirname(nbPath),
       env,
@@ -141,8 +169,18 @@ export async function runNotebook(path: string, opts: RunOptions = {}): Promise<
       nb = JSON.parse(Deno.readTextFileSync(tmp));
     } catch {
       return {
-        notebook: nbPath, executed, engine, ok: false, seconds: (performance.now() - t0) / 1000,
-        failures: [{ cell: -1, reason: `nbconvert failed: ${new TextDecoder().decode(r.stderr).trim().split("\n").slice(-3).join(" | ")}`, source: "" }],
+        notebook: nbPath,
+        executed,
+        engine,
+        ok: false,
+        seconds: (performance.now() - t0) / 1000,
+        failures: [{
+          cell: -1,
+          reason: `nbconvert failed: ${
+            new TextDecoder().decode(r.stderr).trim().split("\n").slice(-3).join(" | ")
+          }`,
+          source: "",
+        }],
         missing: [],
       };
     }
@@ -153,20 +191,40 @@ export async function runNotebook(path: string, opts: RunOptions = {}): Promise<
     writeFileAtomic(executed, JSON.stringify(nb, null, 1));
   }
   const { failures, missing } = checkExecuted(nb);
-  return { notebook: nbPath, executed, engine, ok: failures.length === 0 && missing.length === 0, seconds: (performance.now() - t0) / 1000, failures, missing };
+  return {
+    notebook: nbPath,
+    executed,
+    engine,
+    ok: failures.length === 0 && missing.length === 0,
+    seconds: (performance.now() - t0) / 1000,
+    failures,
+    missing,
+  };
 }
 
 /**
  * The `deno` engine: all code cells in one module, each wrapped so its output is captured and
  * attributed to it; stops at the first throwing cell as Jupyter would with errors not allowed.
  */
-async function runWithDeno(nb: Notebook, nbPath: string, env: Record<string, string>): Promise<Notebook> {
+async function runWithDeno(
+  nb: Notebook,
+  nbPath: string,
+  env: Record<string, string>,
+): Promise<Notebook> {
   const marker = `__CELL_${crypto.randomUUID().slice(0, 8)}__`;
-  const code = nb.cells.map((c, i) => c.cell_type === "code" ? `console.log("${marker}${i}");\n${src(c)}\n` : "").join("\n");
+  const code = nb.cells.map((c, i) =>
+    c.cell_type === "code" ? `console.log("${marker}${i}");\n${src(c)}\n` : ""
+  ).join("\n");
   const script = join(dirname(nbPath), `.${basename(nbPath)}.${Deno.pid}.run.ts`);
   Deno.writeTextFileSync(script, code);
   try {
-    const r = await new Deno.Command(Deno.execPath(), { args: ["run", "-A", script], cwd: dirname(nbPath), env, stdout: "piped", stderr: "piped" }).output();
+    const r = await new Deno.Command(Deno.execPath(), {
+      args: ["run", "-A", script],
+      cwd: dirname(nbPath),
+      env,
+      stdout: "piped",
+      stderr: "piped",
+    }).output();
     const out = new TextDecoder().decode(r.stdout);
     const err = new TextDecoder().decode(r.stderr);
     const parts = out.split(new RegExp(`${marker}(\\d+)\\n`));
@@ -178,10 +236,20 @@ async function runWithDeno(nb: Notebook, nbPath: string, env: Record<string, str
     const cells = nb.cells.map((c, i) => {
       if (c.cell_type !== "code") return c;
       if (!byCell.has(i)) return { ...c, execution_count: null, outputs: [] };
-      const outputs: Array<Record<string, unknown>> = [{ output_type: "stream", name: "stdout", text: byCell.get(i) }];
+      const outputs: Array<Record<string, unknown>> = [{
+        output_type: "stream",
+        name: "stdout",
+        text: byCell.get(i),
+      }];
       if (i === last && !r.success) {
-        const line = err.split("\n").find((l) => l.startsWith("error:")) ?? err.trim().split("\n")[0] ?? "failed";
-        outputs.push({ output_type: "error", ename: "Error", evalue: line.replace(/^error: (Uncaught )?/, ""), traceback: err.split("\n") });
+        const line = err.split("\n").find((l) => l.startsWith("error:")) ??
+          err.trim().split("\n")[0] ?? "failed";
+        outputs.push({
+          output_type: "error",
+          ename: "Error",
+          evalue: line.replace(/^error: (Uncaught )?/, ""),
+          traceback: err.split("\n"),
+        });
       }
       return { ...c, execution_count: ++count, outputs };
     });

@@ -25,7 +25,12 @@ export interface Manifest {
 
 function git(args: string[]): string | null {
   try {
-    const out = new Deno.Command("git", { args, cwd: PROJECT_ROOT, stdout: "piped", stderr: "null" }).outputSync();
+    const out = new Deno.Command("git", {
+      args,
+      cwd: PROJECT_ROOT,
+      stdout: "piped",
+      stderr: "null",
+    }).outputSync();
     return out.success ? new TextDecoder().decode(out.stdout).trim() : null;
   } catch {
     return null;
@@ -34,23 +39,32 @@ function git(args: string[]): string | null {
 
 function packageVersion(name: string): string {
   try {
-    return JSON.parse(Deno.readTextFileSync(join(PROJECT_ROOT, "node_modules", name, "package.json"))).version;
+    return JSON.parse(
+      Deno.readTextFileSync(join(PROJECT_ROOT, "node_modules", name, "package.json")),
+    ).version;
   } catch {
     return "not installed";
   }
 }
 
 /** Starts a manifest; call `finish` when the outputs are written. */
-export function startManifest(name: string, params: Record<string, unknown> = {}, dataset?: Dataset) {
+export function startManifest(
+  name: string,
+  params: Record<string, unknown> = {},
+  dataset?: Dataset,
+) {
   const t0 = performance.now();
   const m: Manifest = {
     name,
     createdAt: new Date().toISOString(),
     wallSeconds: 0,
-    git: { commit: git(["rev-parse", "HEAD"]), dirty: (() => {
-      const s = git(["status", "--porcelain", "--untracked-files=no"]);
-      return s === null ? null : s.length > 0;
-    })() },
+    git: {
+      commit: git(["rev-parse", "HEAD"]),
+      dirty: (() => {
+        const s = git(["status", "--porcelain", "--untracked-files=no"]);
+        return s === null ? null : s.length > 0;
+      })(),
+    },
     software: {
       deno: Deno.version.deno,
       v8: Deno.version.v8,
@@ -74,7 +88,7 @@ export function startManifest(name: string, params: Record<string, unknown> = {}
     manifest: m,
     /** Records the wall time and writes `dir/manifest.json` atomically. */
     finish(dir: string, outputs: string[], notes: string[] = []): Manifest {
-      m.wallSeconds = Math.round((performance.now() - t0)) / 1000;
+      m.wallSeconds = Math.round(performance.now() - t0) / 1000;
       m.outputs = outputs;
       m.notes.push(...notes);
       Deno.mkdirSync(dir, { recursive: true });
