@@ -1,0 +1,81 @@
+/**
+ * Expression normalisation: library-size scaling and log transforms, plus the released code's
+ * target transform. Anything fitted (per-gene min/max) is fitted on training slices only and
+ * applied to the others, so no statistic of a held-out slice leaks into training.
+ */
+import { CsrMatrix } from "../data/sparse.ts";
+
+/**
+ * Scales each spot's counts to `targetSum` (scanpy's `normalize_total`). `"median"` uses the
+ * median library size of the spots with non-zero totals (scanpy's default); spots with a zero
+ * total stay zero.
+ */
+export function normalizeTotal(counts: CsrMatrix, targetSum: number | "median" = 1e6): CsrMatrix {
+  const totals = counts.rowSums();
+  const target = targetSum === "median" ? median(Array.from(totals).filter((t) => t > 0)) : targetSum;
+  const data = new Float32Array(counts.nnz);
+  for (let i = 0; i < counts.nRows; i++) {
+    const f = totals[i] > 0 ? target / totals[i] : 0;
+    for (let k = counts.indptr[i]; k < counts.indptr[i + 1]; k++) data[k] = counts.data[k] * f;
+  }
+  return new CsrMatrix(counts.nRows, counts.nCols, counts.indptr, counts.indices, data);
+}
+
+/** Natural log(1 + x) of every stored value (zeros stay zero). */
+export function log1p(m: CsrMatrix): CsrMatrix {
+  return new CsrMatrix(m.nRows, m.nCols, m.indptr, m.indices, m.data.map(Math.log1p));
+}
+
+export function median(values: number[]): number {
+  if (values.length === 0) return 0;
+  const s = [...values].sort((a, b) => a - b);
+  const h = s.length >> 1;
+  return s.length % 2 ? s[h] : (s[h - 1] + s[h]) / 2;
+}
+
+/** The expression target of a method, named so notebooks and manifests can cite it. */
+export type TargetTransform = "paper" | "released";
+
+/**
+ * Spots × genes dense target for the given gene columns:
+ * - `paper`: counts / total × 1e6, then ln(1 + x) (the paper's text);
+ * - `released`: library-size normalise (to 1e6), ln(1 + x), then log10(1 + x) (the authors'
+ *   code; its per-gene min–max step is `MinMaxScaler`, fitted separately on training slices).
+ * Library sizes use all genes of the slice, as in both sources.
+ */
+export function expressionTarget(counts: CsrMatrix, geneColumns: number[], transform: TargetTransform = "paper"): Float32Array {
+  const logged = log1p(normalizeTotal(counts, 1e6)).selectCols(geneColumns).toDense();
+  if (transform === "released") for (let k = 0; k < logged.length; k++) logged[k] = Math.log10(1 + logged[k]);
+  return logged;
+}
+
+/** Per-gene min–max scaling to [0, 1], fitted on training data only. */
+export class MinMaxScaler {
+  private constructor(readonly min: Float32Array, readonly max: Float32Array) {}
+
+  /** Fits on one or more row-major (n × g) matrices — the training slices. */
+  static fit(matrices: Float32Array[], nGenes: number): MinMaxScaler {
+    const min = new Float32Array(nGenes).fill(Infinity);
+    const max = new Float32Array(nGenes).fill(-Infinity);
+    for (const m of matrices) {
+      for (let k = 0; k < m.length; k++) {
+        const g = k % nGenes;
+        if (m[k] < min[g]) min[g] = m[k];
+        if (m[k] > max[g]) max[g] = m[k];
+      }
+    }
+    return new MinMaxScaler(min, max);
+  }
+
+  /** Applies the fitted scaling; genes constant in training map to 0. Values outside the training range fall outside [0, 1]. */
+  transform(m: Float32Array): Float32Array {
+    const g = this.min.length;
+    const out = new Float32Array(m.length);
+    for (let k = 0; k < m.length; k++) {
+      const j = k % g;
+      const range = this.max[j] - this.min[j];
+      out[k] = range > 0 ? (m[k] - this.min[j]) / range : 0;
+    }
+    return out;
+  }
+}
