@@ -1,0 +1,196 @@
+/**
+ * The cross-validation runner every method shares: prepares features and targets per slice,
+ * runs the folds, writes each test slice's predictions (.h5ad) and metrics (JSON) atomically,
+ * and skips test slices already finished, so an interrupted run resumes where it stopped.
+ */
+import { createHash } from "node:crypto";
+import { join } from "node:path";
+import { DataError } from "../errors.ts";
+import type { Dataset, Slice } from "../data/slice.ts";
+import { exists, writeFileAtomic } from "../io/files.ts";
+import { writeH5ad } from "../io/h5ad.ts";
+import { expressionTarget, type TargetTransform } from "../preprocess/normalize.ts";
+import { type GeneSelection, type GeneSelectionParams, selectGenes } from "../preprocess/hvg.ts";
+import { assertSameDim, type FeatureExtractor, sliceFeatures } from "../features/extractors.ts";
+import { meanStd, sliceMetrics } from "../eval/metrics.ts";
+import { type Fold, makeFolds, type Split } from "./cv.ts";
+
+/** A slice ready for a method: features, targets and the slice itself. */
+export interface PreparedSlice {
+  name: string;
+  patient: string;
+  n: number;
+  /** n × dim embeddings. */
+  x: Float32Array;
+  /** n × G targets. */
+  y: Float32Array;
+  slice: Slice;
+}
+
+export interface Predictor {
+  predict(s: PreparedSlice): Float32Array | Promise<Float32Array>;
+  /** What was chosen on the training slices (λ, epoch, …), for the report. */
+  selection?: Record<string, unknown>;
+}
+
+export interface Method {
+  name: string;
+  params: Record<string, unknown>;
+  fit(train: PreparedSlice[], dim: number, nGenes: number): Promise<Predictor> | Predictor;
+}
+
+export interface FoldResult {
+  fold: string;
+  test: string;
+  pcc: number;
+  rmse: number;
+  top50: number;
+  genesExcluded: number;
+  seconds: number;
+  selection?: Record<string, unknown>;
+}
+
+export interface CvReport {
+  method: string;
+  split: Split;
+  backend: string;
+  device: string;
+  genes: { recipe: string; mode: "paper" | "strict"; count: number };
+  target: string;
+  encoder: string;
+  folds: FoldResult[];
+  mean: { pcc: number; rmse: number };
+  std: { pcc: number; rmse: number };
+  notes: string[];
+}
+
+export interface CvOptions {
+  dataset: Dataset;
+  method: Method;
+  extractor: FeatureExtractor;
+  split?: Split;
+  /** Slices taking part (default: all with an image). Gene selection may use more (paper mode). */
+  slices?: string[];
+  /** Only these folds (by fold name). */
+  folds?: string[];
+  geneParams: GeneSelectionParams;
+  /** `paper`: genes from all slices of the dataset; `strict`: from each fold's training slices. */
+  geneMode?: "paper" | "strict";
+  target?: TargetTransform;
+  /** Output folder for predictions and metrics (resumable); none = keep in memory only. */
+  out?: string;
+  cacheDir?: string | null;
+  progress?: (msg: string) => void;
+}
+
+function columnsFor(slice: Slice, genes: string[]): number[] {
+  const col = new Map(slice.genes.map((g, j) => [g, j]));
+  return genes.map((g) => {
+    const j = col.get(g);
+    if (j === undefined) throw new DataError(`gene ${g} missing from slice ${slice.name}`, { gene: g });
+    return j;
+  });
+}
+
+export async function crossValidate(o: CvOptions): Promise<CvReport> {
+  const split = o.split ?? "slice";
+  const geneMode = o.geneMode ?? "paper";
+  const target = o.target ?? "paper";
+  const log = o.progress ?? ((m: string) => console.error(m));
+  const names = o.slices ?? o.dataset.slices.filter((s) => s.image).map((s) => s.name);
+  const slices = names.map((n) => {
+    const s = o.dataset.slices.find((x) => x.name === n);
+    if (!s) throw new DataError(`slice ${n} not in dataset ${o.dataset.name}`);
+    return s;
+  });
+  let folds: Fold[] = makeFolds(slices, split);
+  if (o.folds) {
+    const unknown = o.folds.filter((f) => !folds.some((x) => x.name === f));
+    if (unknown.length) throw new DataError(`unknown fold(s) ${unknown.join(", ")} (folds: ${folds.map((f) => f.name).join(", ")})`);
+    folds = folds.filter((f) => o.folds!.includes(f.name));
+  }
+  const notes: string[] = [];
+  const paperGenes: GeneSelection | undefined = geneMode === "paper" ? selectGenes(o.dataset.slices, o.geneParams) : undefined;
+  if (paperGenes) notes.push(`genes: ${paperGenes.recipe}, ${paperGenes.genes.length} (${paperGenes.notes.join("; ")})`);
+
+  // Features once per slice (cached on disk), validated and of one dimension.
+  const feats = new Map<string, { x: Float32Array; dim: number }>();
+  for (const s of slices) {
+    const t0 = performance.now();
+    const e = await sliceFeatures(s, o.extractor, o.cacheDir === undefined ? undefined : o.cacheDir);
+    feats.set(s.name, { x: e.data, dim: e.dim });
+    log(`features ${s.name}: ${e.n} × ${e.dim} (${((performance.now() - t0) / 1000).toFixed(1)} s${e.notes.length ? "; " + e.notes.join("; ") : ""})`);
+  }
+  const dim = assertSameDim([...feats.entries()].map(([slice, f]) => ({ slice, dim: f.dim, n: 0, data: f.x, notes: [] })));
+
+  const config = { method: o.method.name, params: o.method.params, split, geneParams: o.geneParams, geneMode, target, encoder: o.extractor.id, encoderParams: o.extractor.params, slices: names };
+  const configHash = createHash("sha256").update(JSON.stringify(config)).digest("hex").slice(0, 12);
+  if (o.out) {
+    Deno.mkdirSync(o.out, { recursive: true });
+    const cfgPath = join(o.out, "config.json");
+    if (exists(cfgPath)) {
+      const prev = JSON.parse(Deno.readTextFileSync(cfgPath));
+      if (prev.hash !== configHash) throw new DataError(`output folder holds a different run (config ${prev.hash}, this one ${configHash}); choose another --out`, { file: cfgPath });
+    } else writeFileAtomic(cfgPath, JSON.stringify({ hash: configHash, ...config }, null, 2));
+  }
+
+  const results: FoldResult[] = [];
+  for (const [fi, fold] of folds.entries()) {
+    const done = o.out ? fold.test.map((t) => join(o.out!, `${t}.metrics.json`)) : [];
+    if (o.out && done.every(exists)) {
+      for (const f of done) results.push(JSON.parse(Deno.readTextFileSync(f)));
+      log(`[${fi + 1}/${folds.length}] fold ${fold.name}: already done, skipped`);
+      continue;
+    }
+    const t0 = performance.now();
+    const genes = paperGenes ?? selectGenes(o.dataset.slices.filter((s) => !fold.test.includes(s.name)), o.geneParams);
+    const prep = (name: string): PreparedSlice => {
+      const s = o.dataset.slices.find((x) => x.name === name)!;
+      return { name, patient: s.patient, n: s.counts.nRows, x: feats.get(name)!.x, y: expressionTarget(s.counts, columnsFor(s, genes.genes), target), slice: s };
+    };
+    const predictor = await o.method.fit(fold.train.map(prep), dim, genes.genes.length);
+    for (const t of fold.test) {
+      const ps = prep(t);
+      const pred = await predictor.predict(ps);
+      const m = sliceMetrics(pred, ps.y, ps.n, genes.genes.length);
+      const r: FoldResult = {
+        fold: fold.name,
+        test: t,
+        pcc: m.pcc,
+        rmse: m.rmse,
+        top50: m.top50,
+        genesExcluded: m.genesExcluded,
+        seconds: Math.round((performance.now() - t0)) / 1000,
+        selection: predictor.selection,
+      };
+      if (o.out) {
+        await writeH5ad(join(o.out, `${t}.predictions.h5ad`), {
+          X: { nRows: ps.n, nCols: genes.genes.length, data: pred },
+          obsNames: ps.slice.spots,
+          varNames: genes.genes,
+          obs: { pixel_x: ps.slice.pixel.x, pixel_y: ps.slice.pixel.y },
+          var: { pcc: Float64Array.from(m.perGene) },
+          obsm: {},
+          uns: { method: o.method.name, test_slice: t, fold: fold.name, split, target_scale: target === "paper" ? "ln(1 + CPM)" : "log10(1 + ln(1 + CPM))" },
+        });
+        writeFileAtomic(join(o.out, `${t}.metrics.json`), JSON.stringify(r, null, 2));
+      }
+      results.push(r);
+      log(`[${fi + 1}/${folds.length}] ${t}: PCC ${m.pcc.toFixed(4)}  RMSE ${m.rmse.toFixed(4)}  (${m.genesExcluded} genes excluded, ${r.seconds} s)`);
+    }
+  }
+  const pcc = meanStd(results.map((r) => r.pcc)), rmse = meanStd(results.map((r) => r.rmse));
+  return {
+    method: o.method.name,
+    split,
+    backend: "cpu",
+    device: o.extractor.device === "cuda" ? "cuda (encoder)" : "cpu",
+    genes: { recipe: o.geneParams.recipe, mode: geneMode, count: paperGenes?.genes.length ?? NaN },
+    target: target === "paper" ? "ln(1 + counts/total × 1e6)" : "log10(1 + ln(1 + CPM))",
+    encoder: o.extractor.id,
+    folds: results,
+    mean: { pcc: pcc.mean, rmse: rmse.mean },
+    std: { pcc: pcc.std, rmse: rmse.std },
+    notes,
+  };
+}
