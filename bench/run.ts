@@ -1,8 +1,11 @@
 /**
- * `deno task bench`: loads all 36 HER2+ sections (gunzip, parse, join, CSR) in fresh processes,
- * several times, and prints the median wall time and peak RSS beside the targets (≤ 10 s,
- * ≤ 2 GiB) and beside the same load done with pandas + scipy in the same run, as ratios.
- * Options: --runs N (default 3), --json.
+ * `deno task bench`, each measurement in fresh processes, medians of --runs (default 3):
+ * 1. load all 36 HER2+ sections (gunzip, parse, join, CSR): wall time and peak RSS beside the
+ *    targets (≤ 10 s, ≤ 2 GiB) and beside the same load with pandas + scipy, as ratios;
+ * 2. HVG selection over the 36 sections per recipe (loading excluded), beside the ≤ 5 s target;
+ * 3. built-in encoder throughput on the six imaged sections, decode included, with a worker per
+ *    core and with one worker, beside the ≥ 200 patches/s target.
+ * Options: --runs N, --only load|hvg|encoder, --json.
  */
 import { parseArgs } from "node:util";
 import { join } from "node:path";
@@ -10,7 +13,11 @@ import { DATASETS, PROJECT_ROOT, resolveDatasetDir } from "../lib/mod.ts";
 
 const { values } = parseArgs({
   args: Deno.args,
-  options: { runs: { type: "string", default: "3" }, json: { type: "boolean" } },
+  options: {
+    runs: { type: "string", default: "3" },
+    only: { type: "string" },
+    json: { type: "boolean" },
+  },
 });
 const runs = Number(values.runs);
 const dir = resolveDatasetDir(DATASETS.find((d) => d.name === "her2st")!);
@@ -29,64 +36,133 @@ function once(cmd: string, args: string[]): Sample {
 }
 
 const median = (v: number[]) => [...v].sort((a, b) => a - b)[Math.floor(v.length / 2)];
-const ours: Sample[] = [], pandas: Sample[] = [];
-const havePandas = new Deno.Command("/usr/bin/python3", {
-  args: ["-c", "import pandas, scipy"],
-  stdout: "null",
-  stderr: "null",
-}).outputSync().success;
-for (let i = 0; i < runs; i++) {
-  // Alternate the two so drift in machine speed affects both alike.
-  ours.push(once(Deno.execPath(), ["run", "-A", join(PROJECT_ROOT, "bench/her2st_load.ts"), dir]));
-  if (havePandas) {
-    pandas.push(once("/usr/bin/python3", [join(PROJECT_ROOT, "bench/her2st_load_pandas.py"), dir]));
+const f = (x: number) => x.toFixed(2);
+const report: Record<string, unknown> = {};
+const want = (k: string) => !values.only || values.only === k;
+
+if (want("load")) {
+  const ours: Sample[] = [], pandas: Sample[] = [];
+  const havePandas = new Deno.Command("/usr/bin/python3", {
+    args: ["-c", "import pandas, scipy"],
+    stdout: "null",
+    stderr: "null",
+  }).outputSync().success;
+  for (let i = 0; i < runs; i++) {
+    // Alternate the two so drift in machine speed affects both alike.
+    ours.push(
+      once(Deno.execPath(), ["run", "-A", join(PROJECT_ROOT, "bench/her2st_load.ts"), dir]),
+    );
+    if (havePandas) {
+      pandas.push(
+        once("/usr/bin/python3", [join(PROJECT_ROOT, "bench/her2st_load_pandas.py"), dir]),
+      );
+    }
+  }
+  const GiB = 2 ** 30;
+  const res = {
+    benchmark: "load all HER2+ sections (gunzip, parse, join, CSR)",
+    runs,
+    sections: 36,
+    spots: ours[0].spots,
+    nnz: ours[0].nnz,
+    ours: {
+      seconds: median(ours.map((s) => s.seconds)),
+      peakRssGiB: median(ours.map((s) => s.peakRssBytes)) / GiB,
+    },
+    target: { seconds: 10, peakRssGiB: 2 },
+    pandas: havePandas
+      ? {
+        seconds: median(pandas.map((s) => s.seconds)),
+        peakRssGiB: median(pandas.map((s) => s.peakRssBytes)) / GiB,
+        spots: pandas[0].spots,
+        nnz: pandas[0].nnz,
+      }
+      : null,
+  };
+  report.load = res;
+  if (!values.json) {
+    console.log(
+      `${res.benchmark}: ${res.sections} sections, ${res.spots} spots, ${res.nnz} non-zeros; median of ${runs} fresh processes`,
+    );
+    console.log(`  ours      ${f(res.ours.seconds)} s   peak RSS ${f(res.ours.peakRssGiB)} GiB`);
+    console.log(
+      `  target    ${f(res.target.seconds)} s   peak RSS ${
+        f(res.target.peakRssGiB)
+      } GiB   → ours/target: time ${f(res.ours.seconds / 10)}, memory ${
+        f(res.ours.peakRssGiB / 2)
+      } (≤ 1 meets it)`,
+    );
+    if (res.pandas) {
+      console.log(
+        `  pandas    ${f(res.pandas.seconds)} s   peak RSS ${
+          f(res.pandas.peakRssGiB)
+        } GiB   → ours/pandas: time ${f(res.ours.seconds / res.pandas.seconds)}, memory ${
+          f(res.ours.peakRssGiB / res.pandas.peakRssGiB)
+        }`,
+      );
+      if (res.pandas.spots !== res.spots || res.pandas.nnz !== res.nnz) {
+        console.log("  WARNING: pandas and ours disagree on spots/non-zeros");
+      }
+    } else console.log("  pandas    not available (python3-pandas); no side-by-side reference");
   }
 }
-const GiB = 2 ** 30;
-const res = {
-  benchmark: "load all HER2+ sections (gunzip, parse, join, CSR)",
-  runs,
-  sections: 36,
-  spots: ours[0].spots,
-  nnz: ours[0].nnz,
-  ours: {
-    seconds: median(ours.map((s) => s.seconds)),
-    peakRssGiB: median(ours.map((s) => s.peakRssBytes)) / GiB,
-  },
-  target: { seconds: 10, peakRssGiB: 2 },
-  pandas: havePandas
-    ? {
-      seconds: median(pandas.map((s) => s.seconds)),
-      peakRssGiB: median(pandas.map((s) => s.peakRssBytes)) / GiB,
-      spots: pandas[0].spots,
-      nnz: pandas[0].nnz,
+
+const child = (...args: string[]) =>
+  JSON.parse(
+    new TextDecoder().decode(
+      new Deno.Command(Deno.execPath(), {
+        args: ["run", "-A", join(PROJECT_ROOT, "bench/hvg_encoder.ts"), ...args],
+        stdout: "piped",
+        stderr: "inherit",
+      }).outputSync().stdout,
+    ).trim().split("\n").pop()!,
+  );
+
+if (want("hvg")) {
+  const samples = Array.from({ length: runs }, () => child("hvg") as Record<string, number>);
+  const res = Object.fromEntries(
+    Object.keys(samples[0]).map((k) => [k, median(samples.map((s) => s[k]))]),
+  );
+  report.hvg = { secondsByRecipe: res, targetSeconds: 5 };
+  if (!values.json) {
+    console.log(`HVG selection over 36 HER2+ sections (loading excluded), median of ${runs}:`);
+    for (const [k, v] of Object.entries(res)) {
+      console.log(`  ${k.padEnd(13)} ${f(v)} s   → /target(5 s) ${f(v / 5)}`);
     }
-    : null,
-};
-if (values.json) console.log(JSON.stringify(res, null, 2));
-else {
-  const f = (x: number) => x.toFixed(2);
-  console.log(
-    `${res.benchmark}: ${res.sections} sections, ${res.spots} spots, ${res.nnz} non-zeros; median of ${runs} fresh processes`,
-  );
-  console.log(`  ours      ${f(res.ours.seconds)} s   peak RSS ${f(res.ours.peakRssGiB)} GiB`);
-  console.log(
-    `  target    ${f(res.target.seconds)} s   peak RSS ${
-      f(res.target.peakRssGiB)
-    } GiB   → ours/target: time ${f(res.ours.seconds / 10)}, memory ${
-      f(res.ours.peakRssGiB / 2)
-    } (≤ 1 meets it)`,
-  );
-  if (res.pandas) {
+  }
+}
+
+if (want("encoder")) {
+  const cores = navigator.hardwareConcurrency;
+  const pool: number[] = [], single: number[] = [];
+  let patches = 0;
+  for (let i = 0; i < runs; i++) {
+    const a = child("encoder", String(cores)), b = child("encoder", "1");
+    pool.push(a.patchesPerSecond);
+    single.push(b.patchesPerSecond);
+    patches = a.patches;
+  }
+  report.encoder = {
+    patches,
+    workers: cores,
+    patchesPerSecond: median(pool),
+    singleWorkerPatchesPerSecond: median(single),
+    target: 200,
+  };
+  if (!values.json) {
     console.log(
-      `  pandas    ${f(res.pandas.seconds)} s   peak RSS ${
-        f(res.pandas.peakRssGiB)
-      } GiB   → ours/pandas: time ${f(res.ours.seconds / res.pandas.seconds)}, memory ${
-        f(res.ours.peakRssGiB / res.pandas.peakRssGiB)
+      `built-in encoder on B4, C2–C6 (${patches} spots; decode + patches + encode), median of ${runs}:`,
+    );
+    console.log(
+      `  ${cores} workers  ${median(pool).toFixed(0)} patches/s   → /target(200) ${
+        f(median(pool) / 200)
+      } (≥ 1 meets it)`,
+    );
+    console.log(
+      `  1 worker   ${median(single).toFixed(0)} patches/s   → ${cores} workers / 1 worker ${
+        f(median(pool) / median(single))
       }`,
     );
-    if (res.pandas.spots !== res.spots || res.pandas.nnz !== res.nnz) {
-      console.log("  WARNING: pandas and ours disagree on spots/non-zeros");
-    }
-  } else console.log("  pandas    not available (python3-pandas); no side-by-side reference");
+  }
 }
+if (values.json) console.log(JSON.stringify(report, null, 2));

@@ -9,7 +9,13 @@ import { DataError, WarningLog } from "../errors.ts";
 import { DATASETS, fetchDataset, loadDataset, PROJECT_ROOT } from "../data/registry.ts";
 import { summarizeDataset, summaryMarkdown } from "../data/summary.ts";
 import { runNotebook } from "../notebook/runner.ts";
-import { DEFAULT_GENE_PARAMS, type GeneRecipe, type GeneSelectionParams, type HvgFlavor, selectGenes } from "../preprocess/hvg.ts";
+import {
+  DEFAULT_GENE_PARAMS,
+  type GeneRecipe,
+  type GeneSelectionParams,
+  type HvgFlavor,
+  selectGenes,
+} from "../preprocess/hvg.ts";
 import { defaultCacheDir, parseEncoder, sliceFeatures } from "../features/extractors.ts";
 import { methodByName } from "../model/methods.ts";
 import { crossValidate } from "../train/experiment.ts";
@@ -27,25 +33,44 @@ const json = (o: unknown) => console.log(JSON.stringify(o, null, 2));
 class UsageError extends Error {}
 
 const GENE_OPTIONS = {
-  recipe: { type: "string", help: "intersection | batch-ranked | histogene (default: histogene for her2st, else intersection)" },
+  recipe: {
+    type: "string",
+    help:
+      "intersection | batch-ranked | histogene (default: histogene for her2st, else intersection)",
+  },
   flavor: { type: "string", help: "seurat (default) | seurat_v3" },
-  "n-top": { type: "string", help: "HVGs per slice (intersection) or in total (batch-ranked); default 1000" },
-  "target-sum": { type: "string", help: "library size for normalisation: a number (default 1e6) or 'median'" },
+  "n-top": {
+    type: "string",
+    help: "HVGs per slice (intersection) or in total (batch-ranked); default 1000",
+  },
+  "target-sum": {
+    type: "string",
+    help: "library size for normalisation: a number (default 1e6) or 'median'",
+  },
 } as const;
 
-function geneParams(dataset: string, v: Record<string, string | boolean | undefined>): GeneSelectionParams {
-  const recipe = (v.recipe as GeneRecipe | undefined) ?? (dataset === "her2st" ? "histogene" : "intersection");
-  if (!["intersection", "batch-ranked", "histogene"].includes(recipe)) throw new UsageError(`--recipe ${recipe}: expected intersection, batch-ranked or histogene`);
+function geneParams(
+  dataset: string,
+  v: Record<string, string | boolean | undefined>,
+): GeneSelectionParams {
+  const recipe = (v.recipe as GeneRecipe | undefined) ??
+    (dataset === "her2st" ? "histogene" : "intersection");
+  if (!["intersection", "batch-ranked", "histogene"].includes(recipe)) {
+    throw new UsageError(`--recipe ${recipe}: expected intersection, batch-ranked or histogene`);
+  }
   const flavor = (v.flavor as HvgFlavor | undefined) ?? "seurat";
-  if (!["seurat", "seurat_v3"].includes(flavor)) throw new UsageError(`--flavor ${flavor}: expected seurat or seurat_v3`);
+  if (!["seurat", "seurat_v3"].includes(flavor)) {
+    throw new UsageError(`--flavor ${flavor}: expected seurat or seurat_v3`);
+  }
   const nTop = v["n-top"] ? Number(v["n-top"]) : DEFAULT_GENE_PARAMS.nTop;
   if (!(nTop > 0)) throw new UsageError(`--n-top ${v["n-top"]}: expected a positive number`);
   const ts = v["target-sum"] as string | undefined;
   const targetSum = ts === undefined ? 1e6 : ts === "median" ? "median" : Number(ts);
-  if (targetSum !== "median" && !(targetSum > 0)) throw new UsageError(`--target-sum ${ts}: expected a positive number or 'median'`);
+  if (targetSum !== "median" && !(targetSum > 0)) {
+    throw new UsageError(`--target-sum ${ts}: expected a positive number or 'median'`);
+  }
   return { recipe, flavor, nTop, targetSum };
 }
-
 
 const COMMANDS: Record<string, Command> = {
   "data info": {
@@ -160,19 +185,40 @@ const COMMANDS: Record<string, Command> = {
     },
   },
   hvg: {
-    usage: "spahgc hvg <dataset> [--recipe R] [--flavor F] [--n-top N] [--target-sum S] [--data-dir DIR] [--json]",
-    summary: "highly variable gene selection by a named recipe: per-slice counts, size and the gene list",
-    options: { ...GENE_OPTIONS, "data-dir": { type: "string", help: "data directory" }, json: { type: "boolean", help: "one JSON object on stdout" } },
+    usage:
+      "spahgc hvg <dataset> [--recipe R] [--flavor F] [--n-top N] [--target-sum S] [--data-dir DIR] [--json]",
+    summary:
+      "highly variable gene selection by a named recipe: per-slice counts, size and the gene list",
+    options: {
+      ...GENE_OPTIONS,
+      "data-dir": { type: "string", help: "data directory" },
+      json: { type: "boolean", help: "one JSON object on stdout" },
+    },
     async run([name], v) {
       if (!name) throw new UsageError("missing <dataset>");
       const p = geneParams(name, v);
-      const ds = await loadDataset(name, { dataDir: v["data-dir"] as string | undefined, log: new WarningLog(true) });
+      const ds = await loadDataset(name, {
+        dataDir: v["data-dir"] as string | undefined,
+        log: new WarningLog(true),
+      });
       const t0 = performance.now();
       const sel = selectGenes(ds.slices, p);
       const seconds = (performance.now() - t0) / 1000;
-      if (v.json) json({ recipe: sel.recipe, params: sel.params, genes: sel.genes, perSlice: sel.perSlice, notes: sel.notes, seconds });
-      else {
-        console.log(`recipe ${sel.recipe} (${JSON.stringify({ ...p, slices: undefined })}) on ${ds.name}: ${sel.genes.length} genes in ${seconds.toFixed(2)} s`);
+      if (v.json) {
+        json({
+          recipe: sel.recipe,
+          params: sel.params,
+          genes: sel.genes,
+          perSlice: sel.perSlice,
+          notes: sel.notes,
+          seconds,
+        });
+      } else {
+        console.log(
+          `recipe ${sel.recipe} (${
+            JSON.stringify({ ...p, slices: undefined })
+          }) on ${ds.name}: ${sel.genes.length} genes in ${seconds.toFixed(2)} s`,
+        );
         for (const n of sel.notes) console.log(`  ${n}`);
         for (const s of sel.perSlice) console.log(`  ${s.name}: ${s.hvg} HVGs`);
         console.log(sel.genes.join(" "));
@@ -181,12 +227,19 @@ const COMMANDS: Record<string, Command> = {
     },
   },
   features: {
-    usage: "spahgc features <dataset> [--encoder builtin|onnx:PATH|file:PATH] [--slices A,B] [--cache DIR|none] [--data-dir DIR] [--json]",
+    usage:
+      "spahgc features <dataset> [--encoder builtin|onnx:PATH|file:PATH] [--slices A,B] [--cache DIR|none] [--data-dir DIR] [--json]",
     summary: "image embeddings per spot (cached on disk by slice, encoder and parameters)",
     options: {
       encoder: { type: "string", help: "builtin (default), onnx:model.onnx, file:DIR_OR_FILE" },
-      slices: { type: "string", help: "comma-separated slices (default: all with an image, or all for file:)" },
-      cache: { type: "string", help: "cache folder (default $SPAHGC_CACHE_DIR or .cache/features) or 'none'" },
+      slices: {
+        type: "string",
+        help: "comma-separated slices (default: all with an image, or all for file:)",
+      },
+      cache: {
+        type: "string",
+        help: "cache folder (default $SPAHGC_CACHE_DIR or .cache/features) or 'none'",
+      },
       "data-dir": { type: "string", help: "data directory" },
       json: { type: "boolean", help: "JSON output" },
     },
@@ -194,9 +247,16 @@ const COMMANDS: Record<string, Command> = {
       if (!name) throw new UsageError("missing <dataset>");
       const spec = (v.encoder as string | undefined) ?? "builtin";
       const ex = parseEncoder(spec);
-      const ds = await loadDataset(name, { dataDir: v["data-dir"] as string | undefined, log: new WarningLog(true) });
-      const wanted = v.slices ? String(v.slices).split(",") : ds.slices.filter((s) => s.image || spec.startsWith("file:")).map((s) => s.name);
-      const cache = v.cache === "none" ? null : (v.cache as string | undefined) ?? defaultCacheDir();
+      const ds = await loadDataset(name, {
+        dataDir: v["data-dir"] as string | undefined,
+        log: new WarningLog(true),
+      });
+      const wanted = v.slices
+        ? String(v.slices).split(",")
+        : ds.slices.filter((s) => s.image || spec.startsWith("file:")).map((s) => s.name);
+      const cache = v.cache === "none"
+        ? null
+        : (v.cache as string | undefined) ?? defaultCacheDir();
       const rows = [];
       try {
         for (const n of wanted) {
@@ -205,28 +265,54 @@ const COMMANDS: Record<string, Command> = {
           const t0 = performance.now();
           const e = await sliceFeatures(s, ex, cache);
           const seconds = (performance.now() - t0) / 1000;
-          rows.push({ slice: n, spots: e.n, dim: e.dim, seconds, patchesPerSecond: e.n / seconds, notes: e.notes });
-          if (!v.json) console.log(`${n}: ${e.n} × ${e.dim} in ${seconds.toFixed(2)} s (${(e.n / seconds).toFixed(0)} spots/s)${e.notes.length ? " — " + e.notes.join("; ") : ""}`);
+          rows.push({
+            slice: n,
+            spots: e.n,
+            dim: e.dim,
+            seconds,
+            patchesPerSecond: e.n / seconds,
+            notes: e.notes,
+          });
+          if (!v.json) {
+            console.log(
+              `${n}: ${e.n} × ${e.dim} in ${seconds.toFixed(2)} s (${
+                (e.n / seconds).toFixed(0)
+              } spots/s)${e.notes.length ? " — " + e.notes.join("; ") : ""}`,
+            );
+          }
         }
       } finally {
         await ex.close();
       }
-      if (v.json) json({ encoder: ex.id, params: ex.params, device: ex.device, cache, slices: rows });
+      if (v.json) {
+        json({ encoder: ex.id, params: ex.params, device: ex.device, cache, slices: rows });
+      }
       return 0;
     },
   },
   train: {
-    usage: "spahgc train <dataset> [--method ridge] [--split slice|patient] [--folds A,B] [--slices …] [--encoder …] [--out DIR] [--json]",
-    summary: "cross-validated training and evaluation; per-slice PCC/RMSE, predictions as .h5ad under --out (resumable)",
+    usage:
+      "spahgc train <dataset> [--method ridge] [--split slice|patient] [--folds A,B] [--slices …] [--encoder …] [--out DIR] [--json]",
+    summary:
+      "cross-validated training and evaluation; per-slice PCC/RMSE, predictions as .h5ad under --out (resumable)",
     options: {
       method: { type: "string", help: "ridge (default for now)" },
-      split: { type: "string", help: "slice (leave-one-slice-out, default) | patient (leave-one-patient-out)" },
+      split: {
+        type: "string",
+        help: "slice (leave-one-slice-out, default) | patient (leave-one-patient-out)",
+      },
       folds: { type: "string", help: "only these folds (slice or patient names)" },
       slices: { type: "string", help: "slices taking part (default: all with an image)" },
       encoder: { type: "string", help: "builtin (default) | onnx:PATH | file:PATH" },
-      "gene-mode": { type: "string", help: "paper (genes from all slices, default) | strict (training slices only)" },
+      "gene-mode": {
+        type: "string",
+        help: "paper (genes from all slices, default) | strict (training slices only)",
+      },
       ...GENE_OPTIONS,
-      out: { type: "string", help: "output folder: predictions (.h5ad) and metrics per test slice; reruns resume" },
+      out: {
+        type: "string",
+        help: "output folder: predictions (.h5ad) and metrics per test slice; reruns resume",
+      },
       cache: { type: "string", help: "feature cache folder or 'none'" },
       "data-dir": { type: "string", help: "data directory" },
       json: { type: "boolean", help: "one JSON object on stdout" },
@@ -234,10 +320,17 @@ const COMMANDS: Record<string, Command> = {
     async run([name], v) {
       if (!name) throw new UsageError("missing <dataset>");
       const split = ((v.split as string | undefined) ?? "slice") as Split;
-      if (!["slice", "patient"].includes(split)) throw new UsageError(`--split ${split}: expected slice or patient`);
+      if (!["slice", "patient"].includes(split)) {
+        throw new UsageError(`--split ${split}: expected slice or patient`);
+      }
       const geneMode = ((v["gene-mode"] as string | undefined) ?? "paper") as "paper" | "strict";
-      if (!["paper", "strict"].includes(geneMode)) throw new UsageError(`--gene-mode ${geneMode}: expected paper or strict`);
-      const ds = await loadDataset(name, { dataDir: v["data-dir"] as string | undefined, log: new WarningLog(!v.json) });
+      if (!["paper", "strict"].includes(geneMode)) {
+        throw new UsageError(`--gene-mode ${geneMode}: expected paper or strict`);
+      }
+      const ds = await loadDataset(name, {
+        dataDir: v["data-dir"] as string | undefined,
+        log: new WarningLog(!v.json),
+      });
       const ex = parseEncoder((v.encoder as string | undefined) ?? "builtin");
       try {
         const report = await crossValidate({
@@ -254,10 +347,24 @@ const COMMANDS: Record<string, Command> = {
         });
         if (v.json) json(report);
         else {
-          console.log(`${report.method}, ${report.split} split, ${report.folds.length} test slices, encoder ${report.encoder}, target ${report.target}`);
-          console.log("| test | PCC | RMSE | top-50 PCC | genes excluded | s |\n|---|---:|---:|---:|---:|---:|");
-          for (const f of report.folds) console.log(`| ${f.test} | ${f.pcc.toFixed(4)} | ${f.rmse.toFixed(4)} | ${f.top50.toFixed(4)} | ${f.genesExcluded} | ${f.seconds} |`);
-          console.log(`mean PCC ${report.mean.pcc.toFixed(4)} ± ${report.std.pcc.toFixed(4)}, RMSE ${report.mean.rmse.toFixed(4)} ± ${report.std.rmse.toFixed(4)} (per slice, not pooled)`);
+          console.log(
+            `${report.method}, ${report.split} split, ${report.folds.length} test slices, encoder ${report.encoder}, target ${report.target}`,
+          );
+          console.log(
+            "| test | PCC | RMSE | top-50 PCC | genes excluded | s |\n|---|---:|---:|---:|---:|---:|",
+          );
+          for (const f of report.folds) {
+            console.log(
+              `| ${f.test} | ${f.pcc.toFixed(4)} | ${f.rmse.toFixed(4)} | ${
+                f.top50.toFixed(4)
+              } | ${f.genesExcluded} | ${f.seconds} |`,
+            );
+          }
+          console.log(
+            `mean PCC ${report.mean.pcc.toFixed(4)} ± ${report.std.pcc.toFixed(4)}, RMSE ${
+              report.mean.rmse.toFixed(4)
+            } ± ${report.std.rmse.toFixed(4)} (per slice, not pooled)`,
+          );
         }
       } finally {
         await ex.close();

@@ -29,6 +29,12 @@ export interface SliceImage {
   /** Pixels in memory, when the image was generated or decoded already. */
   pixels?: RgbImage;
   scale: number;
+  /**
+   * Side of the tissue square a spot's patch should cover, in full-resolution pixels, when it
+   * differs from the 224 px of 55-µm-spot data at ~0.5 µm/px (the synthetic images are drawn at
+   * another magnification).
+   */
+  patchAreaPx?: number;
 }
 
 /** One tissue section: a spots × genes count matrix with everything known about its spots. */

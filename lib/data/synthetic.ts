@@ -217,7 +217,8 @@ export function generateSynthetic(options: SyntheticOptions = {}): Dataset {
         spots,
         array: { x: Float64Array.from(ax), y: Float64Array.from(ay) },
         pixel: { x: Float64Array.from(px), y: Float64Array.from(py) },
-        image: { pixels: image, scale: 1 },
+        // A patch covers about two spot spacings, as 224 px covers ~2 spot pitches of legacy ST at full resolution.
+        image: { pixels: image, scale: 1, patchAreaPx: 2 * o.spotSpacing },
         labels: { domain },
       });
     }

@@ -17,7 +17,13 @@ export interface SliceMetrics {
 }
 
 /** Pearson r of column `g` of two row-major n × G matrices; NaN if either column is constant. */
-export function pearsonColumn(a: ArrayLike<number>, b: ArrayLike<number>, n: number, G: number, g: number): number {
+export function pearsonColumn(
+  a: ArrayLike<number>,
+  b: ArrayLike<number>,
+  n: number,
+  G: number,
+  g: number,
+): number {
   let ma = 0, mb = 0;
   for (let i = 0; i < n; i++) {
     ma += a[i * G + g];
@@ -33,13 +39,22 @@ export function pearsonColumn(a: ArrayLike<number>, b: ArrayLike<number>, n: num
     sbb += db * db;
   }
   // Relative threshold: float32 predictions of a constant can carry rounding noise.
-  if (saa <= 1e-12 * Math.max(1, ma * ma * n) || sbb <= 1e-12 * Math.max(1, mb * mb * n)) return NaN;
+  if (saa <= 1e-12 * Math.max(1, ma * ma * n) || sbb <= 1e-12 * Math.max(1, mb * mb * n)) {
+    return NaN;
+  }
   return sab / Math.sqrt(saa * sbb);
 }
 
 /** Metrics of one slice: `pred` and `truth` are row-major n × G on the same scale. */
-export function sliceMetrics(pred: ArrayLike<number>, truth: ArrayLike<number>, n: number, G: number): SliceMetrics {
-  if (pred.length !== n * G || truth.length !== n * G) throw new RangeError(`metrics: expected ${n}×${G} values`);
+export function sliceMetrics(
+  pred: ArrayLike<number>,
+  truth: ArrayLike<number>,
+  n: number,
+  G: number,
+): SliceMetrics {
+  if (pred.length !== n * G || truth.length !== n * G) {
+    throw new RangeError(`metrics: expected ${n}×${G} values`);
+  }
   const perGene = new Float64Array(G);
   let sum = 0, defined = 0;
   for (let g = 0; g < G; g++) {

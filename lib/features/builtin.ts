@@ -36,7 +36,10 @@ const RGB_FROM_HED = [
   [0.07, 0.99, 0.11],
   [0.27, 0.57, 0.78],
 ];
-const HED_FROM_RGB = invert3(RGB_FROM_HED.map((r) => { const n = Math.hypot(...r); return r.map((v) => v / n); }));
+const HED_FROM_RGB = invert3(RGB_FROM_HED.map((r) => {
+  const n = Math.hypot(...r);
+  return r.map((v) => v / n);
+}));
 
 function invert3(m: number[][]): number[][] {
   const [[a, b, c], [d, e, f], [g, h, i]] = m;
@@ -50,7 +53,10 @@ function invert3(m: number[][]): number[][] {
 }
 
 // Optical density lookup: OD = -log10(max(v, 1) / 255) as skimage (values clipped at 1e-6 there).
-const OD = Float32Array.from({ length: 256 }, (_, v) => Math.max(0, -Math.log10(Math.max(v, 1) / 255)));
+const OD = Float32Array.from(
+  { length: 256 },
+  (_, v) => Math.max(0, -Math.log10(Math.max(v, 1) / 255)),
+);
 
 const FILTERS = (() => {
   const rng = new Rng(20240917);
@@ -80,7 +86,9 @@ const PCT_BINS = 1024, PCT_MAX = 3;
 const pctCounts = new Int32Array(PCT_BINS);
 function percentiles(v: Float32Array, qs: number[]): number[] {
   pctCounts.fill(0);
-  for (let i = 0; i < v.length; i++) pctCounts[Math.min(PCT_BINS - 1, (v[i] * (PCT_BINS / PCT_MAX)) | 0)]++;
+  for (let i = 0; i < v.length; i++) {
+    pctCounts[Math.min(PCT_BINS - 1, (v[i] * (PCT_BINS / PCT_MAX)) | 0)]++;
+  }
   const out: number[] = [];
   let cum = 0, b = 0;
   for (const q of qs) {
@@ -100,7 +108,13 @@ function meanStd(v: ArrayLike<number>): [number, number] {
   return [m, Math.sqrt(s / v.length)];
 }
 
-function histogram(v: ArrayLike<number>, bins: number, lo: number, hi: number, out: number[]): void {
+function histogram(
+  v: ArrayLike<number>,
+  bins: number,
+  lo: number,
+  hi: number,
+  out: number[],
+): void {
   const h = new Float64Array(bins);
   for (let i = 0; i < v.length; i++) {
     const b = Math.min(bins - 1, Math.max(0, Math.floor(((v[i] - lo) / (hi - lo)) * bins)));
@@ -182,7 +196,9 @@ export function encodePatch(data: Uint8Array, offset: number, s: number): Float3
   for (let p = 0; p < n; p++) {
     const R = data[offset + 3 * p], G = data[offset + 3 * p + 1], B = data[offset + 3 * p + 2];
     const oR = OD[R], oG = OD[G], oB = OD[B];
-    const hv = oR * m00 + oG * m10 + oB * m20, ev = oR * m01 + oG * m11 + oB * m21, rv = oR * m02 + oG * m12 + oB * m22;
+    const hv = oR * m00 + oG * m10 + oB * m20,
+      ev = oR * m01 + oG * m11 + oB * m21,
+      rv = oR * m02 + oG * m12 + oB * m22;
     h[p] = hv > 0 ? hv : 0;
     e[p] = ev > 0 ? ev : 0;
     r[p] = rv > 0 ? rv : 0;
@@ -224,7 +240,9 @@ export function encodePatch(data: Uint8Array, offset: number, s: number): Float3
       const a = 2 * y * s + 2 * x;
       gray2[y * half + x] = (gray[a] + gray[a + 1] + gray[a + s] + gray[a + s + 1]) / 4;
       for (let c = 0; c < 3; c++) {
-        rgb2[(y * half + x) * 3 + c] = (rgb[3 * a + c] + rgb[3 * (a + 1) + c] + rgb[3 * (a + s) + c] + rgb[3 * (a + s + 1) + c]) / 4;
+        rgb2[(y * half + x) * 3 + c] =
+          (rgb[3 * a + c] + rgb[3 * (a + 1) + c] + rgb[3 * (a + s) + c] +
+            rgb[3 * (a + s + 1) + c]) / 4;
       }
     }
   }
@@ -239,7 +257,9 @@ export function encodePatch(data: Uint8Array, offset: number, s: number): Float3
     for (let x = 0; x < quarter; x++) {
       const a = 2 * y * half + 2 * x;
       for (let c = 0; c < 3; c++) {
-        rgb4[(y * quarter + x) * 3 + c] = (rgb2[3 * a + c] + rgb2[3 * (a + 1) + c] + rgb2[3 * (a + half) + c] + rgb2[3 * (a + half + 1) + c]) / 4;
+        rgb4[(y * quarter + x) * 3 + c] =
+          (rgb2[3 * a + c] + rgb2[3 * (a + 1) + c] + rgb2[3 * (a + half) + c] +
+            rgb2[3 * (a + half + 1) + c]) / 4;
       }
     }
   }
@@ -253,7 +273,9 @@ export function encodePatch(data: Uint8Array, offset: number, s: number): Float3
       out.push(k / n);
     }
   }
-  if (out.length !== BUILTIN_DIM) throw new Error(`built-in encoder produced ${out.length} features, expected ${BUILTIN_DIM}`);
+  if (out.length !== BUILTIN_DIM) {
+    throw new Error(`built-in encoder produced ${out.length} features, expected ${BUILTIN_DIM}`);
+  }
   return Float32Array.from(out);
 }
 

@@ -36,8 +36,17 @@ export interface FeatureExtractor {
 
 /** Checks an embedding: one finite row per spot. NaN/Inf name the first bad spot. */
 export function validateEmbeddings(e: Embeddings, slice: Slice, source: string): void {
-  if (e.n !== slice.counts.nRows) throw new DataError(`${e.n} embeddings for ${slice.counts.nRows} spots of slice ${slice.name}`, { file: source });
-  if (e.data.length !== e.n * e.dim) throw new DataError(`embedding buffer of ${e.data.length} values, expected ${e.n}×${e.dim}`, { file: source });
+  if (e.n !== slice.counts.nRows) {
+    throw new DataError(
+      `${e.n} embeddings for ${slice.counts.nRows} spots of slice ${slice.name}`,
+      { file: source },
+    );
+  }
+  if (e.data.length !== e.n * e.dim) {
+    throw new DataError(`embedding buffer of ${e.data.length} values, expected ${e.n}×${e.dim}`, {
+      file: source,
+    });
+  }
   let bad = 0, first = -1;
   for (let k = 0; k < e.data.length; k++) {
     if (!Number.isFinite(e.data[k])) {
@@ -47,10 +56,15 @@ export function validateEmbeddings(e: Embeddings, slice: Slice, source: string):
   }
   if (bad) {
     const i = Math.floor(first / e.dim);
-    throw new DataError(`${bad} NaN/Inf value(s) in the embeddings of slice ${slice.name} (first at dimension ${first % e.dim})`, {
-      file: source,
-      spot: slice.spots[i],
-    });
+    throw new DataError(
+      `${bad} NaN/Inf value(s) in the embeddings of slice ${slice.name} (first at dimension ${
+        first % e.dim
+      })`,
+      {
+        file: source,
+        spot: slice.spots[i],
+      },
+    );
   }
 }
 
@@ -58,7 +72,11 @@ export function validateEmbeddings(e: Embeddings, slice: Slice, source: string):
 export function assertSameDim(all: Embeddings[]): number {
   const dims = [...new Set(all.map((e) => e.dim))];
   if (dims.length > 1) {
-    throw new DataError(`embedding dimensions differ across slices: ${all.map((e) => `${e.slice}=${e.dim}`).join(", ")}`);
+    throw new DataError(
+      `embedding dimensions differ across slices: ${
+        all.map((e) => `${e.slice}=${e.dim}`).join(", ")
+      }`,
+    );
   }
   return dims[0];
 }
@@ -70,17 +88,25 @@ function patchNotes(p: PatchSet): string[] {
 }
 
 /** The built-in descriptor (see builtin.ts): 112-px samples of the 224-px tissue square, a worker pool. */
-export function builtinExtractor(opts: { workers?: number; areaPx?: number } = {}): FeatureExtractor {
+export function builtinExtractor(
+  opts: { workers?: number; areaPx?: number } = {},
+): FeatureExtractor {
   let pool: BuiltinEncoderPool | undefined;
-  const areaPx = opts.areaPx ?? 224;
+  const areaPx = opts.areaPx;
   return {
     id: BUILTIN_VERSION,
-    params: { inputSize: 112, areaPx, dim: BUILTIN_DIM },
+    params: { inputSize: 112, areaPx: areaPx ?? "image default (224)", dim: BUILTIN_DIM },
     device: "cpu",
     async extract(slice) {
       pool ??= new BuiltinEncoderPool(opts.workers);
       const p = await extractPatches(slice, { size: 112, areaPx });
-      return { slice: slice.name, n: p.n, dim: BUILTIN_DIM, data: await pool.encode(p), notes: patchNotes(p) };
+      return {
+        slice: slice.name,
+        n: p.n,
+        dim: BUILTIN_DIM,
+        data: await pool.encode(p),
+        notes: patchNotes(p),
+      };
     },
     close() {
       pool?.close();
@@ -109,7 +135,14 @@ export function onnxExtractor(modelPath: string, opts: OnnxOptions = {}): Featur
   let session: ort.InferenceSession | undefined;
   const ex: FeatureExtractor = {
     id: `onnx:${modelPath.replace(/^.*\//, "")}`,
-    params: { model: modelPath, inputSize, mean, std, batchSize, areaPx: opts.areaPx ?? 224 },
+    params: {
+      model: modelPath,
+      inputSize,
+      mean,
+      std,
+      batchSize,
+      areaPx: opts.areaPx ?? "image default (224)",
+    },
     device: "cpu",
     async extract(slice) {
       if (!exists(modelPath)) throw new DataError("ONNX model not found", { file: modelPath });
@@ -117,16 +150,24 @@ export function onnxExtractor(modelPath: string, opts: OnnxOptions = {}): Featur
         const notes: string[] = [];
         if (opts.preferCuda ?? true) {
           try {
-            session = await ort.InferenceSession.create(modelPath, { executionProviders: ["cuda"] });
+            session = await ort.InferenceSession.create(modelPath, {
+              executionProviders: ["cuda"],
+            });
             ex.device = "cuda";
           } catch (e) {
-            notes.push(`CUDA execution provider unavailable (${(e as Error).message.split("\n")[0]}); using CPU`);
+            notes.push(
+              `CUDA execution provider unavailable (${
+                (e as Error).message.split("\n")[0]
+              }); using CPU`,
+            );
           }
         }
         try {
           session ??= await ort.InferenceSession.create(modelPath, { executionProviders: ["cpu"] });
         } catch (e) {
-          throw new DataError(`ONNX model does not load: ${(e as Error).message}`, { file: modelPath });
+          throw new DataError(`ONNX model does not load: ${(e as Error).message}`, {
+            file: modelPath,
+          });
         }
         ex.params.providerNotes = notes;
       }
@@ -140,20 +181,34 @@ export function onnxExtractor(modelPath: string, opts: OnnxOptions = {}): Featur
         for (let i = 0; i < nb; i++) {
           const src = (b0 + i) * plane * 3;
           for (let q = 0; q < plane; q++) {
-            for (let c = 0; c < 3; c++) x[i * 3 * plane + c * plane + q] = (p.data[src + q * 3 + c] / 255 - mean[c]) / std[c];
+            for (let c = 0; c < 3; c++) {
+              x[i * 3 * plane + c * plane + q] = (p.data[src + q * 3 + c] / 255 - mean[c]) / std[c];
+            }
           }
         }
-        const feeds = { [session.inputNames[0]]: new ort.Tensor("float32", x, [nb, 3, inputSize, inputSize]) };
+        const feeds = {
+          [session.inputNames[0]]: new ort.Tensor("float32", x, [nb, 3, inputSize, inputSize]),
+        };
         const result = await session.run(feeds);
         const y = result[session.outputNames[0]];
         const per = (y.data as Float32Array).length / nb;
         if (!dim) {
           dim = per;
           out = new Float32Array(p.n * dim);
-        } else if (per !== dim) throw new DataError(`ONNX output size changed between batches (${dim} → ${per})`, { file: modelPath });
+        } else if (per !== dim) {
+          throw new DataError(`ONNX output size changed between batches (${dim} → ${per})`, {
+            file: modelPath,
+          });
+        }
         out.set(y.data as Float32Array, b0 * dim);
       }
-      return { slice: slice.name, n: p.n, dim, data: out, notes: [...patchNotes(p), `device: ${ex.device}`] };
+      return {
+        slice: slice.name,
+        n: p.n,
+        dim,
+        data: out,
+        notes: [...patchNotes(p), `device: ${ex.device}`],
+      };
     },
     async close() {
       await session?.release();
@@ -168,7 +223,10 @@ export function onnxExtractor(modelPath: string, opts: OnnxOptions = {}): Featur
  * `<slice>.{npy,safetensors,csv,tsv,h5ad}` per slice. Rows are matched to spots by id; spots
  * without an embedding are an error naming them, extra rows are reported and ignored.
  */
-export function precomputedExtractor(path: string, opts: { obsmKey?: string } = {}): FeatureExtractor {
+export function precomputedExtractor(
+  path: string,
+  opts: { obsmKey?: string } = {},
+): FeatureExtractor {
   return {
     id: `file:${path.replace(/\/+$/, "").replace(/^.*\//, "")}`,
     params: { path, obsmKey: opts.obsmKey ?? "X_embedding" },
@@ -176,22 +234,42 @@ export function precomputedExtractor(path: string, opts: { obsmKey?: string } = 
     async extract(slice) {
       let file = path;
       if (exists(path) && Deno.statSync(path).isDirectory) {
-        const hit = ["npy", "safetensors", "csv", "tsv", "h5ad"].map((e) => join(path, `${slice.name}.${e}`)).find(exists);
-        if (!hit) throw new DataError(`no embedding file for slice ${slice.name} (expected ${slice.name}.npy|.safetensors|.csv|.tsv|.h5ad)`, { file: path });
+        const hit = ["npy", "safetensors", "csv", "tsv", "h5ad"].map((e) =>
+          join(path, `${slice.name}.${e}`)
+        ).find(exists);
+        if (!hit) {
+          throw new DataError(
+            `no embedding file for slice ${slice.name} (expected ${slice.name}.npy|.safetensors|.csv|.tsv|.h5ad)`,
+            { file: path },
+          );
+        }
         file = hit;
       }
       const raw = await readEmbeddingFile(file, opts.obsmKey);
       const row = new Map(raw.ids.map((id, i) => [id, i]));
       const missing = slice.spots.filter((s) => !row.has(s));
       if (missing.length) {
-        throw new DataError(`${missing.length} of ${slice.spots.length} spots have no embedding (e.g. ${missing.slice(0, 3).join(", ")})`, {
-          file,
-          spot: missing[0],
-        });
+        throw new DataError(
+          `${missing.length} of ${slice.spots.length} spots have no embedding (e.g. ${
+            missing.slice(0, 3).join(", ")
+          })`,
+          {
+            file,
+            spot: missing[0],
+          },
+        );
       }
       const data = new Float32Array(slice.spots.length * raw.dim);
-      slice.spots.forEach((s, i) => data.set(raw.data.subarray(row.get(s)! * raw.dim, (row.get(s)! + 1) * raw.dim), i * raw.dim));
-      const notes = raw.ids.length > slice.spots.length ? [`${raw.ids.length - slice.spots.length} embedding rows for spots not in the slice ignored`] : [];
+      slice.spots.forEach((s, i) =>
+        data.set(raw.data.subarray(row.get(s)! * raw.dim, (row.get(s)! + 1) * raw.dim), i * raw.dim)
+      );
+      const notes = raw.ids.length > slice.spots.length
+        ? [
+          `${
+            raw.ids.length - slice.spots.length
+          } embedding rows for spots not in the slice ignored`,
+        ]
+        : [];
       return { slice: slice.name, n: slice.spots.length, dim: raw.dim, data, notes };
     },
     close() {},
@@ -215,14 +293,17 @@ export function defaultCacheDir(): string {
 export function featureCacheKey(slice: Slice, ex: FeatureExtractor): string {
   const h = createHash("sha256");
   h.update(JSON.stringify({ id: ex.id, params: ex.params, slice: slice.name, spots: slice.spots }));
-  for (const a of [slice.pixel.x, slice.pixel.y]) h.update(new Uint8Array(a.buffer, a.byteOffset, a.byteLength));
+  for (const a of [slice.pixel.x, slice.pixel.y]) {
+    h.update(new Uint8Array(a.buffer, a.byteOffset, a.byteLength));
+  }
   const img = slice.image;
   if (img?.path && exists(img.path)) {
     const st = Deno.statSync(img.path);
-    h.update(`${img.path}:${st.size}:${st.mtime?.getTime()}:${img.scale}`);
+    h.update(`${img.path}:${st.size}:${st.mtime?.getTime()}`);
   } else if (img?.pixels) {
     h.update(createHash("sha256").update(img.pixels.data).digest("hex"));
   }
+  if (img) h.update(`scale ${img.scale} area ${img.patchAreaPx ?? "default"}`);
   for (const p of Object.values(ex.params)) {
     if (typeof p === "string" && exists(p) && Deno.statSync(p).isFile) {
       const st = Deno.statSync(p);
@@ -236,16 +317,28 @@ export function featureCacheKey(slice: Slice, ex: FeatureExtractor): string {
  * Embeddings of a slice through the on-disk cache: a hit when slice, encoder and parameters are
  * unchanged; otherwise computed, validated and written atomically.
  */
-export async function sliceFeatures(slice: Slice, ex: FeatureExtractor, cacheDir: string | null = defaultCacheDir()): Promise<Embeddings> {
+export async function sliceFeatures(
+  slice: Slice,
+  ex: FeatureExtractor,
+  cacheDir: string | null = defaultCacheDir(),
+): Promise<Embeddings> {
   const key = featureCacheKey(slice, ex);
   // Precomputed embeddings are read directly: caching a copy would only go stale.
   if (ex.id.startsWith("file:")) cacheDir = null;
-  const base = cacheDir ? join(cacheDir, `${slice.name}.${ex.id.replace(/[^A-Za-z0-9_.-]/g, "_")}.${key}`) : undefined;
+  const base = cacheDir
+    ? join(cacheDir, `${slice.name}.${ex.id.replace(/[^A-Za-z0-9_.-]/g, "_")}.${key}`)
+    : undefined;
   if (base && exists(`${base}.json`) && exists(`${base}.f32`)) {
     const meta = JSON.parse(Deno.readTextFileSync(`${base}.json`));
     const bytes = Deno.readFileSync(`${base}.f32`);
     const data = new Float32Array(bytes.buffer, bytes.byteOffset, bytes.byteLength / 4);
-    const e: Embeddings = { slice: slice.name, n: meta.n, dim: meta.dim, data, notes: [...meta.notes, "from cache"] };
+    const e: Embeddings = {
+      slice: slice.name,
+      n: meta.n,
+      dim: meta.dim,
+      data,
+      notes: [...meta.notes, "from cache"],
+    };
     validateEmbeddings(e, slice, `${base}.f32`);
     return e;
   }
@@ -253,8 +346,21 @@ export async function sliceFeatures(slice: Slice, ex: FeatureExtractor, cacheDir
   validateEmbeddings(e, slice, ex.id);
   if (base) {
     Deno.mkdirSync(cacheDir!, { recursive: true });
-    writeFileAtomic(`${base}.f32`, new Uint8Array(e.data.buffer, e.data.byteOffset, e.data.byteLength));
-    writeFileAtomic(`${base}.json`, JSON.stringify({ n: e.n, dim: e.dim, notes: e.notes, extractor: ex.id, params: ex.params, key }));
+    writeFileAtomic(
+      `${base}.f32`,
+      new Uint8Array(e.data.buffer, e.data.byteOffset, e.data.byteLength),
+    );
+    writeFileAtomic(
+      `${base}.json`,
+      JSON.stringify({
+        n: e.n,
+        dim: e.dim,
+        notes: e.notes,
+        extractor: ex.id,
+        params: ex.params,
+        key,
+      }),
+    );
   }
   return e;
 }

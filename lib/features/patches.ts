@@ -14,7 +14,7 @@ import { decodeImage, imageSize } from "../io/image.ts";
 export interface PatchOptions {
   /** Output side in pixels (the encoder's input size). Default 224. */
   size?: number;
-  /** Side of the tissue square in the full-resolution pixel frame. Default 224. */
+  /** Side of the tissue square in the full-resolution pixel frame. Default: the image's `patchAreaPx`, else 224. */
   areaPx?: number;
 }
 
@@ -37,8 +37,10 @@ export interface PatchSet {
 /** Extracts one patch per spot of a slice. */
 export async function extractPatches(slice: Slice, opts: PatchOptions = {}): Promise<PatchSet> {
   const size = opts.size ?? 224;
-  const areaPx = opts.areaPx ?? 224;
-  if (!slice.image) throw new DataError(`slice ${slice.name} has no image; image features need one`);
+  if (!slice.image) {
+    throw new DataError(`slice ${slice.name} has no image; image features need one`);
+  }
+  const areaPx = opts.areaPx ?? slice.image.patchAreaPx ?? 224;
   const scale = slice.image.scale;
   const native = await imageSize(slice.image);
   // Decode at the lowest resolution that still gives `size` pixels across the window.
@@ -54,7 +56,9 @@ export async function extractPatches(slice: Slice, opts: PatchOptions = {}): Pro
     const cx = slice.pixel.x[i] * scale * f, cy = slice.pixel.y[i] * scale * f;
     if (!(cx >= 0 && cx < W && cy >= 0 && cy < H)) {
       throw new DataError(
-        `spot centre (${slice.pixel.x[i]}, ${slice.pixel.y[i]}) lies outside the ${native.width}×${native.height} image (scale ${scale})`,
+        `spot centre (${slice.pixel.x[i]}, ${
+          slice.pixel.y[i]
+        }) lies outside the ${native.width}×${native.height} image (scale ${scale})`,
         { file: slice.image.path, spot: slice.spots[i] },
       );
     }
@@ -90,7 +94,10 @@ export async function extractPatches(slice: Slice, opts: PatchOptions = {}): Pro
           const xi = Math.floor(sx), fx = sx - xi;
           const o = out + (v * size + u) * 3;
           for (let c = 0; c < 3; c++) {
-            const p = (xx: number, yy: number) => (xx < 0 || yy < 0 || xx >= W || yy >= H ? 255 : src[(yy * W + xx) * 3 + c]);
+            const p = (
+              xx: number,
+              yy: number,
+            ) => (xx < 0 || yy < 0 || xx >= W || yy >= H ? 255 : src[(yy * W + xx) * 3 + c]);
             const top = p(xi, yi) * (1 - fx) + p(xi + 1, yi) * fx;
             const bottom = p(xi, yi + 1) * (1 - fx) + p(xi + 1, yi + 1) * fx;
             data[o + c] = Math.round(top * (1 - fy) + bottom * fy);
@@ -99,5 +106,14 @@ export async function extractPatches(slice: Slice, opts: PatchOptions = {}): Pro
       }
     }
   }
-  return { slice: slice.name, size, n, data, padded, fixups: img.fixups, decodeFactor: f, windowPx: win };
+  return {
+    slice: slice.name,
+    size,
+    n,
+    data,
+    padded,
+    fixups: img.fixups,
+    decodeFactor: f,
+    windowPx: win,
+  };
 }

@@ -36,30 +36,50 @@ export interface DecodedImage extends RgbImage {
  * Grayscale, CMYK, alpha and 16-bit images are converted, and each conversion is reported.
  */
 export async function decodeImage(img: SliceImage, factor = 1): Promise<DecodedImage> {
-  if (!(factor > 0 && factor <= 1)) throw new RangeError(`decode factor ${factor} must be in (0, 1]`);
+  if (!(factor > 0 && factor <= 1)) {
+    throw new RangeError(`decode factor ${factor} must be in (0, 1]`);
+  }
   const fixups: string[] = [];
   let input: ReturnType<typeof sharp>;
   let width: number;
   if (img.pixels) {
     if (factor === 1) return { ...img.pixels, fixups };
-    input = sharp(img.pixels.data, { raw: { width: img.pixels.width, height: img.pixels.height, channels: 3 } });
+    input = sharp(img.pixels.data, {
+      raw: { width: img.pixels.width, height: img.pixels.height, channels: 3 },
+    });
     width = img.pixels.width;
   } else {
     const size = await imageSize(img);
     width = size.width;
     input = sharp(img.path!, OPEN);
     const meta = await input.metadata();
-    if (meta.channels === 1 || meta.channels === 2 || meta.space === "b-w") fixups.push("grayscale converted to RGB");
+    if (meta.channels === 1 || meta.channels === 2 || meta.space === "b-w") {
+      fixups.push("grayscale converted to RGB");
+    }
     if (meta.space === "cmyk") fixups.push("CMYK converted to sRGB");
     if (meta.hasAlpha) fixups.push("alpha channel dropped");
-    if (meta.depth && meta.depth !== "uchar") fixups.push(`${meta.depth} samples converted to 8-bit`);
+    if (meta.depth && meta.depth !== "uchar") {
+      fixups.push(`${meta.depth} samples converted to 8-bit`);
+    }
   }
   try {
     let pipeline = input.toColourspace("srgb").removeAlpha();
-    if (factor < 1) pipeline = pipeline.resize({ width: Math.max(1, Math.round(width * factor)), fastShrinkOnLoad: true });
-    const { data, info } = await pipeline.raw({ depth: "uchar" }).toBuffer({ resolveWithObject: true });
+    if (factor < 1) {
+      pipeline = pipeline.resize({
+        width: Math.max(1, Math.round(width * factor)),
+        fastShrinkOnLoad: true,
+      });
+    }
+    const { data, info } = await pipeline.raw({ depth: "uchar" }).toBuffer({
+      resolveWithObject: true,
+    });
     if (info.channels !== 3) throw new Error(`decoded to ${info.channels} channels`);
-    return { width: info.width, height: info.height, data: new Uint8Array(data.buffer, data.byteOffset, data.length), fixups };
+    return {
+      width: info.width,
+      height: info.height,
+      data: new Uint8Array(data.buffer, data.byteOffset, data.length),
+      fixups,
+    };
   } catch (e) {
     throw new DataError(`image does not decode: ${(e as Error).message}`, { file: img.path });
   }

@@ -5,13 +5,24 @@ import { DEFAULT_LAMBDAS, fitRidge } from "./ridge.ts";
 
 /** Ridge on PCA-reduced standardised embeddings, λ chosen by inner leave-one-slice-out. */
 export function ridgeMethod(opts: { maxComponents?: number; lambdas?: number[] } = {}): Method {
-  const params = { maxComponents: opts.maxComponents ?? 256, lambdas: opts.lambdas ?? DEFAULT_LAMBDAS };
+  const params = {
+    maxComponents: opts.maxComponents ?? 256,
+    lambdas: opts.lambdas ?? DEFAULT_LAMBDAS,
+  };
   return {
     name: "ridge",
     params,
     fit(train, dim, G) {
-      const { model, innerPcc } = fitRidge(train.map((t) => ({ name: t.name, n: t.n, x: t.x, y: t.y })), dim, G, params);
-      return { predict: (s) => model.predict(s.x, s.n), selection: { lambda: model.lambda, innerPcc } };
+      const { model, innerPcc } = fitRidge(
+        train.map((t) => ({ name: t.name, n: t.n, x: t.x, y: t.y })),
+        dim,
+        G,
+        params,
+      );
+      return {
+        predict: (s) => model.predict(s.x, s.n),
+        selection: { lambda: model.lambda, innerPcc },
+      };
     },
   };
 }
@@ -20,6 +31,8 @@ export const METHODS: Record<string, () => Method> = { ridge: () => ridgeMethod(
 
 export function methodByName(name: string): Method {
   const m = METHODS[name];
-  if (!m) throw new DataError(`unknown method '${name}' (available: ${Object.keys(METHODS).join(", ")})`);
+  if (!m) {
+    throw new DataError(`unknown method '${name}' (available: ${Object.keys(METHODS).join(", ")})`);
+  }
   return m();
 }

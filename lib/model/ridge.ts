@@ -34,33 +34,57 @@ export class RidgeModel {
     const y = z.mmul(this.weights);
     const G = this.yMean.length;
     const out = new Float32Array(n * G);
-    for (let i = 0; i < n; i++) for (let g = 0; g < G; g++) out[i * G + g] = y.get(i, g) + this.yMean[g];
+    for (let i = 0; i < n; i++) {
+      for (let g = 0; g < G; g++) out[i * G + g] = y.get(i, g) + this.yMean[g];
+    }
     return out;
   }
 }
 
-function project(x: Float32Array, n: number, mean: Float64Array, std: Float64Array, comps: Matrix): Matrix {
+function project(
+  x: Float32Array,
+  n: number,
+  mean: Float64Array,
+  std: Float64Array,
+  comps: Matrix,
+): Matrix {
   const d = mean.length;
   const m = new Matrix(n, d);
-  for (let i = 0; i < n; i++) for (let j = 0; j < d; j++) m.set(i, j, (x[i * d + j] - mean[j]) / std[j]);
+  for (let i = 0; i < n; i++) {
+    for (let j = 0; j < d; j++) m.set(i, j, (x[i * d + j] - mean[j]) / std[j]);
+  }
   return m.mmul(comps);
 }
 
 /** Fits the pipeline for one λ given training data (rows = spots). */
-function fitFixed(x: Float32Array, y: Float32Array, n: number, d: number, G: number, lambdas: number[], maxK: number) {
+function fitFixed(
+  x: Float32Array,
+  y: Float32Array,
+  n: number,
+  d: number,
+  G: number,
+  lambdas: number[],
+  maxK: number,
+) {
   const mean = new Float64Array(d), std = new Float64Array(d);
   for (let i = 0; i < n; i++) for (let j = 0; j < d; j++) mean[j] += x[i * d + j] / n;
-  for (let i = 0; i < n; i++) for (let j = 0; j < d; j++) std[j] += (x[i * d + j] - mean[j]) ** 2 / n;
+  for (let i = 0; i < n; i++) {
+    for (let j = 0; j < d; j++) std[j] += (x[i * d + j] - mean[j]) ** 2 / n;
+  }
   for (let j = 0; j < d; j++) std[j] = Math.sqrt(std[j]) || 1; // constant features stay 0
   const xs = new Matrix(n, d);
-  for (let i = 0; i < n; i++) for (let j = 0; j < d; j++) xs.set(i, j, (x[i * d + j] - mean[j]) / std[j]);
+  for (let i = 0; i < n; i++) {
+    for (let j = 0; j < d; j++) xs.set(i, j, (x[i * d + j] - mean[j]) / std[j]);
+  }
   // PCA on the training spots: top-k eigenvectors of the covariance.
   const cov = xs.transpose().mmul(xs).div(Math.max(1, n - 1));
   const evd = new EigenvalueDecomposition(cov, { assumeSymmetric: true });
   const order = evd.realEigenvalues.map((v, i) => [v, i] as const).sort((a, b) => b[0] - a[0]);
   const k = Math.min(maxK, d, Math.max(1, n - 1));
   const comps = new Matrix(d, k);
-  for (let c = 0; c < k; c++) for (let j = 0; j < d; j++) comps.set(j, c, evd.eigenvectorMatrix.get(j, order[c][1]));
+  for (let c = 0; c < k; c++) {
+    for (let j = 0; j < d; j++) comps.set(j, c, evd.eigenvectorMatrix.get(j, order[c][1]));
+  }
   const z = xs.mmul(comps);
   const yMean = new Float64Array(G);
   for (let i = 0; i < n; i++) for (let g = 0; g < G; g++) yMean[g] += y[i * G + g] / n;
@@ -72,7 +96,9 @@ function fitFixed(x: Float32Array, y: Float32Array, n: number, d: number, G: num
   const vtzty = V.transpose().mmul(z.transpose().mmul(yc)); // k × G
   return lambdas.map((lam) => {
     const scaled = vtzty.clone();
-    for (let a = 0; a < k; a++) for (let g = 0; g < G; g++) scaled.set(a, g, scaled.get(a, g) / (s[a] + lam * n));
+    for (let a = 0; a < k; a++) {
+      for (let g = 0; g < G; g++) scaled.set(a, g, scaled.get(a, g) / (s[a] + lam * n));
+    }
     return new RidgeModel(mean, std, comps, V.mmul(scaled), yMean, lam);
   });
 }
@@ -97,22 +123,42 @@ function stack(parts: TrainingSlice[], d: number, G: number) {
 }
 
 /**
- * Fits ridge on the training slices, choosing λ by inner leave-one-slice-out over them
- * (when there are at least 2), then refits on all training slices with the chosen λ.
+ * Fits ridge on the training slices, choosing λ by inner leave-one-slice-out over them (with a
+ * single training slice, 5-fold over its spots), then refits on all training data with that λ.
  */
-export function fitRidge(train: TrainingSlice[], d: number, G: number, opts: RidgeOptions = {}): { model: RidgeModel; innerPcc: Record<string, number> } {
+export function fitRidge(
+  train: TrainingSlice[],
+  d: number,
+  G: number,
+  opts: RidgeOptions = {},
+): { model: RidgeModel; innerPcc: Record<string, number> } {
   const lambdas = opts.lambdas ?? DEFAULT_LAMBDAS;
   const maxK = opts.maxComponents ?? 256;
   const innerPcc: Record<string, number> = {};
   let best = lambdas[0];
-  if (train.length >= 2 && lambdas.length > 1) {
+  let inner = train;
+  if (train.length === 1 && train[0].n >= 10) {
+    // One training slice (e.g. leave-one-patient-out with two patients): choose λ by 5-fold
+    // cross-validation over its spots instead, interleaved so each part spans the tissue.
+    const t = train[0];
+    inner = Array.from({ length: 5 }, (_, k) => {
+      const rows = Array.from({ length: t.n }, (_, i) => i).filter((i) => i % 5 === k);
+      const x = new Float32Array(rows.length * d), y = new Float32Array(rows.length * G);
+      rows.forEach((i, r) => {
+        x.set(t.x.subarray(i * d, (i + 1) * d), r * d);
+        y.set(t.y.subarray(i * G, (i + 1) * G), r * G);
+      });
+      return { name: `${t.name}#${k}`, n: rows.length, x, y };
+    });
+  }
+  if (inner.length >= 2 && lambdas.length > 1) {
     const score = new Float64Array(lambdas.length);
-    for (const held of train) {
-      const rest = stack(train.filter((t) => t !== held), d, G);
+    for (const held of inner) {
+      const rest = stack(inner.filter((t) => t !== held), d, G);
       const models = fitFixed(rest.x, rest.y, rest.n, d, G, lambdas, maxK);
       models.forEach((m, l) => {
         const pcc = sliceMetrics(m.predict(held.x, held.n), held.y, held.n, G).pcc;
-        score[l] += (Number.isNaN(pcc) ? 0 : pcc) / train.length;
+        score[l] += (Number.isNaN(pcc) ? 0 : pcc) / inner.length;
       });
     }
     lambdas.forEach((l, i) => (innerPcc[String(l)] = score[i]));

@@ -45,7 +45,9 @@ export function meanVar(m: CsrMatrix): { mean: Float64Array; variance: Float64Ar
   }
   // Implicit zeros contribute (0 − μ)² each.
   const variance = new Float64Array(m.nCols);
-  for (let j = 0; j < m.nCols; j++) variance[j] = n > 1 ? (ss[j] + (n - nz[j]) * mean[j] * mean[j]) / (n - 1) : 0;
+  for (let j = 0; j < m.nCols; j++) {
+    variance[j] = n > 1 ? (ss[j] + (n - nz[j]) * mean[j] * mean[j]) / (n - 1) : 0;
+  }
   return { mean, variance };
 }
 
@@ -63,7 +65,10 @@ export function pdCutBins(values: Float64Array, bins: number): Int32Array {
     edges = Array.from({ length: bins + 1 }, (_, i) => lo + ((hi - lo) * i) / bins);
   } else {
     // np.linspace(mn, mx, bins + 1), then the first edge lowered by 0.1 % of the range.
-    edges = Array.from({ length: bins + 1 }, (_, i) => (i === bins ? mx : mn + ((mx - mn) * i) / bins));
+    edges = Array.from(
+      { length: bins + 1 },
+      (_, i) => (i === bins ? mx : mn + ((mx - mn) * i) / bins),
+    );
     edges[0] -= (mx - mn) * 0.001;
   }
   const out = new Int32Array(values.length);
@@ -99,8 +104,13 @@ export function hvgSeurat(normalised: CsrMatrix, nTop: number, nBins = 20): HvgR
     cnt[bin[g]]++;
   }
   const binMean = Float64Array.from(sum, (s, b) => (cnt[b] ? s / cnt[b] : NaN));
-  for (let g = 0; g < G; g++) if (!Number.isNaN(disp[g])) sumSq[bin[g]] += (disp[g] - binMean[bin[g]]) ** 2;
-  const binStd = Float64Array.from(sumSq, (s, b) => (cnt[b] > 1 ? Math.sqrt(s / (cnt[b] - 1)) : NaN));
+  for (let g = 0; g < G; g++) {
+    if (!Number.isNaN(disp[g])) sumSq[bin[g]] += (disp[g] - binMean[bin[g]]) ** 2;
+  }
+  const binStd = Float64Array.from(
+    sumSq,
+    (s, b) => (cnt[b] > 1 ? Math.sqrt(s / (cnt[b] - 1)) : NaN),
+  );
   for (let b = 0; b < nBins; b++) {
     if (Number.isNaN(binStd[b])) {
       binStd[b] = binMean[b];
@@ -120,7 +130,12 @@ export function hvgSeuratV3(counts: CsrMatrix, nTop: number, span = 0.3): HvgRes
   const { mean, variance } = meanVar(counts);
   const G = counts.nCols, N = counts.nRows;
   const varying = Array.from({ length: G }, (_, g) => g).filter((g) => variance[g] > 0);
-  const fit = loessFit(varying.map((g) => Math.log10(mean[g])), varying.map((g) => Math.log10(variance[g])), span, 2);
+  const fit = loessFit(
+    varying.map((g) => Math.log10(mean[g])),
+    varying.map((g) => Math.log10(variance[g])),
+    span,
+    2,
+  );
   const regStd = new Float64Array(G).fill(1); // 10^0 for constant genes, as scanpy's zeros
   varying.forEach((g, i) => (regStd[g] = Math.sqrt(10 ** fit[i])));
   const vmax = Math.sqrt(N);
@@ -131,8 +146,12 @@ export function hvgSeuratV3(counts: CsrMatrix, nTop: number, span = 0.3): HvgRes
     sumC[g] += c;
     sumC2[g] += c * c;
   }
-  const norm = Float64Array.from({ length: G }, (_, g) =>
-    (1 / ((N - 1) * regStd[g] * regStd[g])) * (N * mean[g] * mean[g] + sumC2[g] - 2 * sumC[g] * mean[g]));
+  const norm = Float64Array.from(
+    { length: G },
+    (_, g) =>
+      (1 / ((N - 1) * regStd[g] * regStd[g])) *
+      (N * mean[g] * mean[g] + sumC2[g] - 2 * sumC[g] * mean[g]),
+  );
   const order = Array.from({ length: G }, (_, g) => g).sort((a, b) => norm[b] - norm[a] || a - b);
   const highlyVariable = new Array<boolean>(G).fill(false);
   for (const g of order.slice(0, Math.min(nTop, G))) highlyVariable[g] = true;
@@ -140,7 +159,12 @@ export function hvgSeuratV3(counts: CsrMatrix, nTop: number, span = 0.3): HvgRes
 }
 
 /** HVGs of one slice: `seurat` on log-normalised counts (target sum as given), `seurat_v3` on raw counts. */
-export function sliceHvg(s: Slice, flavor: HvgFlavor, nTop: number, targetSum: number | "median"): HvgResult {
+export function sliceHvg(
+  s: Slice,
+  flavor: HvgFlavor,
+  nTop: number,
+  targetSum: number | "median",
+): HvgResult {
   if (flavor === "seurat_v3") return hvgSeuratV3(s.counts, nTop);
   // scanpy undoes the log with expm1 before computing moments; normalising without the log
   // round trip gives the same values without float32 rounding through log/exp.
@@ -173,7 +197,12 @@ export interface GeneSelection {
   notes: string[];
 }
 
-export const DEFAULT_GENE_PARAMS: GeneSelectionParams = { recipe: "intersection", flavor: "seurat", nTop: 1000, targetSum: 1e6 };
+export const DEFAULT_GENE_PARAMS: GeneSelectionParams = {
+  recipe: "intersection",
+  flavor: "seurat",
+  nTop: 1000,
+  targetSum: 1e6,
+};
 
 /** Gene names present in every slice, in the first slice's order. */
 export function commonGenes(slices: Slice[]): string[] {
@@ -196,7 +225,11 @@ export function selectGenes(slices: Slice[], p: GeneSelectionParams): GeneSelect
     const names = slices.map((s) => s.name).sort();
     const refName = p.referenceSlice ?? names[0];
     const ref = slices.find((s) => s.name === refName);
-    if (!ref) throw new DataError(`histogene recipe: reference slice '${refName}' not among ${names.join(", ")}`);
+    if (!ref) {
+      throw new DataError(
+        `histogene recipe: reference slice '${refName}' not among ${names.join(", ")}`,
+      );
+    }
     const refTop = p.referenceTop ?? 1500;
     const hvg = hvgSeurat(normalizeTotal(ref.counts, "median"), refTop);
     const top = ref.genes.filter((_, g) => hvg.highlyVariable[g]);
@@ -215,17 +248,35 @@ export function selectGenes(slices: Slice[], p: GeneSelectionParams): GeneSelect
     notes.push(
       `${top.length} HVGs on ${refName} (seurat, median library size, log1p)`,
       `${present.length} present in all ${slices.length} slices`,
-      `${genes.length} detected in ≥ ${minSpots} spots over ${detNames.length} slices (${detNames[0]}…${detNames[detNames.length - 1]})`,
+      `${genes.length} detected in ≥ ${minSpots} spots over ${detNames.length} slices (${
+        detNames[0]
+      }…${detNames[detNames.length - 1]})`,
     );
-    if (genes.length === 0) throw new DataError(`histogene recipe selected no genes (${notes.join("; ")})`);
-    Object.assign(params, { referenceSlice: refName, referenceTop: refTop, detectionSlices: detNames, minSpots });
-    return { recipe: p.recipe, params, genes, perSlice: [{ name: refName, hvg: top.length }], notes };
+    if (genes.length === 0) {
+      throw new DataError(`histogene recipe selected no genes (${notes.join("; ")})`);
+    }
+    Object.assign(params, {
+      referenceSlice: refName,
+      referenceTop: refTop,
+      detectionSlices: detNames,
+      minSpots,
+    });
+    return {
+      recipe: p.recipe,
+      params,
+      genes,
+      perSlice: [{ name: refName, hvg: top.length }],
+      notes,
+    };
   }
 
   const common = commonGenes(slices);
   if (p.recipe === "intersection") {
     const per = slices.map((s) => ({ s, r: sliceHvg(s, p.flavor, p.nTop, p.targetSum) }));
-    const perSlice = per.map(({ s, r }) => ({ name: s.name, hvg: r.highlyVariable.filter(Boolean).length }));
+    const perSlice = per.map(({ s, r }) => ({
+      name: s.name,
+      hvg: r.highlyVariable.filter(Boolean).length,
+    }));
     const sets = per.map(({ s, r }) => new Set(s.genes.filter((_, g) => r.highlyVariable[g])));
     const genes = common.filter((g) => sets.every((set) => set.has(g)));
     if (genes.length === 0) {
@@ -233,14 +284,18 @@ export function selectGenes(slices: Slice[], p: GeneSelectionParams): GeneSelect
         `the intersection of per-slice top-${p.nTop} HVGs over ${slices.length} slices is empty; use --recipe batch-ranked (scanpy batch_key ranking) or --recipe histogene (the 785-gene HER2+ list), or a larger --n-top`,
       );
     }
-    notes.push(`${genes.length} genes are HVG in all ${slices.length} slices (${common.length} genes shared)`);
+    notes.push(
+      `${genes.length} genes are HVG in all ${slices.length} slices (${common.length} genes shared)`,
+    );
     return { recipe: p.recipe, params, genes, perSlice, notes };
   }
   // batch-ranked, as scanpy's batch_key: per slice, HVGs among the shared genes detected in that
   // slice (scanpy filters min_cells=1 per batch); undetected genes count as not HVG with
   // normalised dispersion 0; genes ranked by the number of slices calling them HVG, ties by the
   // NaN-skipping mean of normalised dispersion (NaN last).
-  const nb = new Float64Array(common.length), dsum = new Float64Array(common.length), dcnt = new Int32Array(common.length);
+  const nb = new Float64Array(common.length),
+    dsum = new Float64Array(common.length),
+    dcnt = new Int32Array(common.length);
   const perSlice: { name: string; hvg: number }[] = [];
   for (const s of slices) {
     const col = new Map(s.genes.map((g, j) => [g, j]));
@@ -263,11 +318,16 @@ export function selectGenes(slices: Slice[], p: GeneSelectionParams): GeneSelect
   }
   const disp = Float64Array.from(dsum, (v, i) => (dcnt[i] ? v / dcnt[i] : NaN));
   const order = common.map((_, i) => i).sort((a, b) =>
-    nb[b] - nb[a] || (Number.isNaN(disp[a]) ? 1 : 0) - (Number.isNaN(disp[b]) ? 1 : 0) || disp[b] - disp[a]
+    nb[b] - nb[a] || (Number.isNaN(disp[a]) ? 1 : 0) - (Number.isNaN(disp[b]) ? 1 : 0) ||
+    disp[b] - disp[a]
   );
   const chosen = order.slice(0, Math.min(p.nTop, order.length));
   const genes = chosen.map((i) => common[i]);
-  notes.push(`top ${genes.length} of ${common.length} shared genes; HVG in ≥ ${nb[chosen[chosen.length - 1]] ?? 0} of ${slices.length} slices`);
+  notes.push(
+    `top ${genes.length} of ${common.length} shared genes; HVG in ≥ ${
+      nb[chosen[chosen.length - 1]] ?? 0
+    } of ${slices.length} slices`,
+  );
   return { recipe: p.recipe, params, genes, perSlice, notes };
 }
 

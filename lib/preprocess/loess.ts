@@ -13,7 +13,12 @@
  * In 1-D the q nearest neighbours of a point in sorted order are a contiguous window, found with
  * a sliding window in O(n) overall; each local fit is O(q), so the whole fit is O(n·q).
  */
-export function loessFit(x: ArrayLike<number>, y: ArrayLike<number>, span = 0.3, degree: 1 | 2 = 2): Float64Array {
+export function loessFit(
+  x: ArrayLike<number>,
+  y: ArrayLike<number>,
+  span = 0.3,
+  degree: 1 | 2 = 2,
+): Float64Array {
   const n = x.length;
   if (n !== y.length) throw new RangeError(`loess: x has ${n} values, y ${y.length}`);
   const order = Array.from({ length: n }, (_, i) => i).sort((a, b) => x[a] - x[b]);
@@ -52,7 +57,8 @@ export function loessFit(x: ArrayLike<number>, y: ArrayLike<number>, span = 0.3,
       // Solve the 3×3 normal equations [s0 s1 s2; s1 s2 s3; s2 s3 s4] β = [t0 t1 t2] for β0 (Cramer).
       const det = s0 * (s2 * s4 - s3 * s3) - s1 * (s1 * s4 - s3 * s2) + s2 * (s1 * s3 - s2 * s2);
       if (Math.abs(det) > 1e-300 * Math.max(1, s4 * s4)) {
-        value = (t0 * (s2 * s4 - s3 * s3) - s1 * (t1 * s4 - s3 * t2) + s2 * (t1 * s3 - s2 * t2)) / det;
+        value = (t0 * (s2 * s4 - s3 * s3) - s1 * (t1 * s4 - s3 * t2) + s2 * (t1 * s3 - s2 * t2)) /
+          det;
       } else {
         const d1 = s0 * s2 - s1 * s1;
         value = Math.abs(d1) > 1e-300 ? (t0 * s2 - t1 * s1) / d1 : t0 / s0;

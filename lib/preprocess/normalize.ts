@@ -12,7 +12,9 @@ import { CsrMatrix } from "../data/sparse.ts";
  */
 export function normalizeTotal(counts: CsrMatrix, targetSum: number | "median" = 1e6): CsrMatrix {
   const totals = counts.rowSums();
-  const target = targetSum === "median" ? median(Array.from(totals).filter((t) => t > 0)) : targetSum;
+  const target = targetSum === "median"
+    ? median(Array.from(totals).filter((t) => t > 0))
+    : targetSum;
   const data = new Float32Array(counts.nnz);
   for (let i = 0; i < counts.nRows; i++) {
     const f = totals[i] > 0 ? target / totals[i] : 0;
@@ -43,9 +45,15 @@ export type TargetTransform = "paper" | "released";
  *   code; its per-gene min–max step is `MinMaxScaler`, fitted separately on training slices).
  * Library sizes use all genes of the slice, as in both sources.
  */
-export function expressionTarget(counts: CsrMatrix, geneColumns: number[], transform: TargetTransform = "paper"): Float32Array {
+export function expressionTarget(
+  counts: CsrMatrix,
+  geneColumns: number[],
+  transform: TargetTransform = "paper",
+): Float32Array {
   const logged = log1p(normalizeTotal(counts, 1e6)).selectCols(geneColumns).toDense();
-  if (transform === "released") for (let k = 0; k < logged.length; k++) logged[k] = Math.log10(1 + logged[k]);
+  if (transform === "released") {
+    for (let k = 0; k < logged.length; k++) logged[k] = Math.log10(1 + logged[k]);
+  }
   return logged;
 }
 

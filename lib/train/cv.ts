@@ -15,12 +15,22 @@ export interface Fold {
 }
 
 export function makeFolds(slices: { name: string; patient: string }[], split: Split): Fold[] {
-  if (slices.length < 2) throw new DataError(`cross-validation needs at least 2 slices, got ${slices.length}`);
+  if (slices.length < 2) {
+    throw new DataError(`cross-validation needs at least 2 slices, got ${slices.length}`);
+  }
   if (split === "slice") {
-    return slices.map((s) => ({ name: s.name, test: [s.name], train: slices.filter((t) => t !== s).map((t) => t.name) }));
+    return slices.map((s) => ({
+      name: s.name,
+      test: [s.name],
+      train: slices.filter((t) => t !== s).map((t) => t.name),
+    }));
   }
   const patients = [...new Set(slices.map((s) => s.patient))];
-  if (patients.length < 2) throw new DataError(`leave-one-patient-out needs slices of at least 2 patients, got ${patients.join(", ")}`);
+  if (patients.length < 2) {
+    throw new DataError(
+      `leave-one-patient-out needs slices of at least 2 patients, got ${patients.join(", ")}`,
+    );
+  }
   return patients.map((p) => ({
     name: p,
     test: slices.filter((s) => s.patient === p).map((s) => s.name),

@@ -87,7 +87,9 @@ function columnsFor(slice: Slice, genes: string[]): number[] {
   const col = new Map(slice.genes.map((g, j) => [g, j]));
   return genes.map((g) => {
     const j = col.get(g);
-    if (j === undefined) throw new DataError(`gene ${g} missing from slice ${slice.name}`, { gene: g });
+    if (j === undefined) {
+      throw new DataError(`gene ${g} missing from slice ${slice.name}`, { gene: g });
+    }
     return j;
   });
 }
@@ -106,31 +108,66 @@ export async function crossValidate(o: CvOptions): Promise<CvReport> {
   let folds: Fold[] = makeFolds(slices, split);
   if (o.folds) {
     const unknown = o.folds.filter((f) => !folds.some((x) => x.name === f));
-    if (unknown.length) throw new DataError(`unknown fold(s) ${unknown.join(", ")} (folds: ${folds.map((f) => f.name).join(", ")})`);
+    if (unknown.length) {
+      throw new DataError(
+        `unknown fold(s) ${unknown.join(", ")} (folds: ${folds.map((f) => f.name).join(", ")})`,
+      );
+    }
     folds = folds.filter((f) => o.folds!.includes(f.name));
   }
   const notes: string[] = [];
-  const paperGenes: GeneSelection | undefined = geneMode === "paper" ? selectGenes(o.dataset.slices, o.geneParams) : undefined;
-  if (paperGenes) notes.push(`genes: ${paperGenes.recipe}, ${paperGenes.genes.length} (${paperGenes.notes.join("; ")})`);
+  const paperGenes: GeneSelection | undefined = geneMode === "paper"
+    ? selectGenes(o.dataset.slices, o.geneParams)
+    : undefined;
+  if (paperGenes) {
+    notes.push(
+      `genes: ${paperGenes.recipe}, ${paperGenes.genes.length} (${paperGenes.notes.join("; ")})`,
+    );
+  }
 
   // Features once per slice (cached on disk), validated and of one dimension.
   const feats = new Map<string, { x: Float32Array; dim: number }>();
   for (const s of slices) {
     const t0 = performance.now();
-    const e = await sliceFeatures(s, o.extractor, o.cacheDir === undefined ? undefined : o.cacheDir);
+    const e = await sliceFeatures(
+      s,
+      o.extractor,
+      o.cacheDir === undefined ? undefined : o.cacheDir,
+    );
     feats.set(s.name, { x: e.data, dim: e.dim });
-    log(`features ${s.name}: ${e.n} × ${e.dim} (${((performance.now() - t0) / 1000).toFixed(1)} s${e.notes.length ? "; " + e.notes.join("; ") : ""})`);
+    log(
+      `features ${s.name}: ${e.n} × ${e.dim} (${((performance.now() - t0) / 1000).toFixed(1)} s${
+        e.notes.length ? "; " + e.notes.join("; ") : ""
+      })`,
+    );
   }
-  const dim = assertSameDim([...feats.entries()].map(([slice, f]) => ({ slice, dim: f.dim, n: 0, data: f.x, notes: [] })));
+  const dim = assertSameDim(
+    [...feats.entries()].map(([slice, f]) => ({ slice, dim: f.dim, n: 0, data: f.x, notes: [] })),
+  );
 
-  const config = { method: o.method.name, params: o.method.params, split, geneParams: o.geneParams, geneMode, target, encoder: o.extractor.id, encoderParams: o.extractor.params, slices: names };
+  const config = {
+    method: o.method.name,
+    params: o.method.params,
+    split,
+    geneParams: o.geneParams,
+    geneMode,
+    target,
+    encoder: o.extractor.id,
+    encoderParams: o.extractor.params,
+    slices: names,
+  };
   const configHash = createHash("sha256").update(JSON.stringify(config)).digest("hex").slice(0, 12);
   if (o.out) {
     Deno.mkdirSync(o.out, { recursive: true });
     const cfgPath = join(o.out, "config.json");
     if (exists(cfgPath)) {
       const prev = JSON.parse(Deno.readTextFileSync(cfgPath));
-      if (prev.hash !== configHash) throw new DataError(`output folder holds a different run (config ${prev.hash}, this one ${configHash}); choose another --out`, { file: cfgPath });
+      if (prev.hash !== configHash) {
+        throw new DataError(
+          `output folder holds a different run (config ${prev.hash}, this one ${configHash}); choose another --out`,
+          { file: cfgPath },
+        );
+      }
     } else writeFileAtomic(cfgPath, JSON.stringify({ hash: configHash, ...config }, null, 2));
   }
 
@@ -143,10 +180,18 @@ export async function crossValidate(o: CvOptions): Promise<CvReport> {
       continue;
     }
     const t0 = performance.now();
-    const genes = paperGenes ?? selectGenes(o.dataset.slices.filter((s) => !fold.test.includes(s.name)), o.geneParams);
+    const genes = paperGenes ??
+      selectGenes(o.dataset.slices.filter((s) => !fold.test.includes(s.name)), o.geneParams);
     const prep = (name: string): PreparedSlice => {
       const s = o.dataset.slices.find((x) => x.name === name)!;
-      return { name, patient: s.patient, n: s.counts.nRows, x: feats.get(name)!.x, y: expressionTarget(s.counts, columnsFor(s, genes.genes), target), slice: s };
+      return {
+        name,
+        patient: s.patient,
+        n: s.counts.nRows,
+        x: feats.get(name)!.x,
+        y: expressionTarget(s.counts, columnsFor(s, genes.genes), target),
+        slice: s,
+      };
     };
     const predictor = await o.method.fit(fold.train.map(prep), dim, genes.genes.length);
     for (const t of fold.test) {
@@ -160,7 +205,7 @@ export async function crossValidate(o: CvOptions): Promise<CvReport> {
         rmse: m.rmse,
         top50: m.top50,
         genesExcluded: m.genesExcluded,
-        seconds: Math.round((performance.now() - t0)) / 1000,
+        seconds: Math.round(performance.now() - t0) / 1000,
         selection: predictor.selection,
       };
       if (o.out) {
@@ -171,12 +216,22 @@ export async function crossValidate(o: CvOptions): Promise<CvReport> {
           obs: { pixel_x: ps.slice.pixel.x, pixel_y: ps.slice.pixel.y },
           var: { pcc: Float64Array.from(m.perGene) },
           obsm: {},
-          uns: { method: o.method.name, test_slice: t, fold: fold.name, split, target_scale: target === "paper" ? "ln(1 + CPM)" : "log10(1 + ln(1 + CPM))" },
+          uns: {
+            method: o.method.name,
+            test_slice: t,
+            fold: fold.name,
+            split,
+            target_scale: target === "paper" ? "ln(1 + CPM)" : "log10(1 + ln(1 + CPM))",
+          },
         });
         writeFileAtomic(join(o.out, `${t}.metrics.json`), JSON.stringify(r, null, 2));
       }
       results.push(r);
-      log(`[${fi + 1}/${folds.length}] ${t}: PCC ${m.pcc.toFixed(4)}  RMSE ${m.rmse.toFixed(4)}  (${m.genesExcluded} genes excluded, ${r.seconds} s)`);
+      log(
+        `[${fi + 1}/${folds.length}] ${t}: PCC ${m.pcc.toFixed(4)}  RMSE ${
+          m.rmse.toFixed(4)
+        }  (${m.genesExcluded} genes excluded, ${r.seconds} s)`,
+      );
     }
   }
   const pcc = meanStd(results.map((r) => r.pcc)), rmse = meanStd(results.map((r) => r.rmse));

@@ -1,0 +1,175 @@
+/** Metrics, folds, the ridge baseline and the resumable cross-validation runner. */
+import assert from "node:assert/strict";
+import { join } from "node:path";
+import { generateSynthetic, PROJECT_ROOT, Rng } from "../lib/mod.ts";
+import { sliceMetrics } from "../lib/eval/metrics.ts";
+import { makeFolds } from "../lib/train/cv.ts";
+import { fitRidge } from "../lib/model/ridge.ts";
+import { ridgeMethod } from "../lib/model/methods.ts";
+import { crossValidate, type Method } from "../lib/train/experiment.ts";
+import { builtinExtractor } from "../lib/features/extractors.ts";
+import { HAVE_ANNDATA, HER2ST_DIR, python, tempDir, throwsWith } from "./helpers.ts";
+
+Deno.test("slice PCC, RMSE and excluded constant genes match numpy/scipy", () => {
+  const rng = new Rng(5);
+  const n = 40, G = 6;
+  const truth = Float32Array.from({ length: n * G }, () => rng.normal());
+  const pred = Float32Array.from(truth, (v, k) => (k % G === 2 ? 1.5 : v + rng.normal()));
+  for (let i = 0; i < n; i++) truth[i * G + 4] = 3; // constant measured gene
+  const m = sliceMetrics(pred, truth, n, G);
+  assert.equal(m.genesExcluded, 2);
+  assert.ok(Number.isNaN(m.perGene[2]) && Number.isNaN(m.perGene[4]));
+  if (!HAVE_ANNDATA) return;
+  const ref = JSON.parse(python(
+    `
+import json, sys, numpy as np
+from scipy.stats import pearsonr
+p = np.array(json.loads(sys.argv[1])).reshape(-1, 6); t = np.array(json.loads(sys.argv[2])).reshape(-1, 6)
+r = [pearsonr(p[:, g], t[:, g])[0] for g in range(6) if g not in (2, 4)]
+print(json.dumps({"pcc": float(np.mean(r)), "rmse": float(np.sqrt(np.mean((p - t) ** 2))), "r": [float(v) for v in r]}))`,
+    JSON.stringify(Array.from(pred)),
+    JSON.stringify(Array.from(truth)),
+  ));
+  assert.ok(Math.abs(m.pcc - ref.pcc) < 1e-6, `${m.pcc} vs ${ref.pcc}`);
+  assert.ok(Math.abs(m.rmse - ref.rmse) < 1e-6);
+  [0, 1, 3, 5].forEach((g, k) => assert.ok(Math.abs(m.perGene[g] - ref.r[k]) < 1e-6));
+});
+
+Deno.test("leave-one-slice-out and leave-one-patient-out folds never put a test slice in training", () => {
+  const s = [{ name: "A1", patient: "A" }, { name: "A2", patient: "A" }, {
+    name: "B1",
+    patient: "B",
+  }];
+  assert.deepEqual(makeFolds(s, "slice").map((f) => [f.name, f.train.join()]), [["A1", "A2,B1"], [
+    "A2",
+    "A1,B1",
+  ], ["B1", "A1,A2"]]);
+  assert.deepEqual(makeFolds(s, "patient"), [{ name: "A", test: ["A1", "A2"], train: ["B1"] }, {
+    name: "B",
+    test: ["B1"],
+    train: ["A1", "A2"],
+  }]);
+  assert.throws(() => makeFolds([s[0], s[1]], "patient"), /at least 2 patients/);
+});
+
+Deno.test("ridge recovers a linear map and picks λ from training slices only", () => {
+  const rng = new Rng(9);
+  const d = 8, G = 3;
+  const W = Array.from({ length: d * G }, () => rng.normal());
+  const make = (name: string, n: number, noise: number) => {
+    const x = Float32Array.from({ length: n * d }, () => rng.normal());
+    const y = new Float32Array(n * G);
+    for (let i = 0; i < n; i++) {
+      for (let g = 0; g < G; g++) {
+        let v = 2;
+        for (let j = 0; j < d; j++) v += x[i * d + j] * W[j * G + g];
+        y[i * G + g] = v + noise * rng.normal();
+      }
+    }
+    return { name, n, x, y };
+  };
+  const train = [make("a", 150, 0.1), make("b", 150, 0.1), make("c", 150, 0.1)];
+  const test = make("t", 100, 0);
+  const { model, innerPcc } = fitRidge(train, d, G);
+  assert.deepEqual(Object.keys(innerPcc).length, 6);
+  const m = sliceMetrics(model.predict(test.x, test.n), test.y, test.n, G);
+  assert.ok(m.pcc > 0.99 && m.rmse < 0.1, `pcc ${m.pcc} rmse ${m.rmse}`);
+  // One training slice: λ still chosen (5-fold over its spots), never from the test slice.
+  assert.ok(Object.keys(fitRidge([train[0]], d, G).innerPcc).length === 6);
+});
+
+/** Ridge wrapped to record which slices each fit saw. */
+function spyingRidge(seen: string[][]): Method {
+  const inner = ridgeMethod();
+  return {
+    ...inner,
+    fit: (train, d, G) => (seen.push(train.map((t) => t.name)), inner.fit(train, d, G)),
+  };
+}
+
+Deno.test("cross-validation on the synthetic cohort learns image → expression, never trains on the test slice, and resumes", async () => {
+  const ds = generateSynthetic();
+  const out = join(tempDir(), "run");
+  const seen: string[][] = [];
+  const ex = builtinExtractor({ workers: 1 });
+  const opts = {
+    dataset: ds,
+    extractor: ex,
+    geneParams: {
+      recipe: "intersection" as const,
+      flavor: "seurat" as const,
+      nTop: 1000,
+      targetSum: 1e6,
+    },
+    out,
+    cacheDir: join(tempDir(), "cache"),
+    progress: () => {},
+  };
+  try {
+    const r = await crossValidate({ ...opts, method: spyingRidge(seen) });
+    assert.equal(r.folds.length, 6);
+    r.folds.forEach((f, i) =>
+      assert.ok(!seen[i].includes(f.test), `fold ${f.test} trained on itself`)
+    );
+    assert.ok(r.mean.pcc > 0.15, `synthetic ridge PCC ${r.mean.pcc}`);
+    for (const f of r.folds) {
+      assert.ok(Deno.statSync(join(out, `${f.test}.predictions.h5ad`)).size > 0);
+    }
+    // Rerun: nothing refitted. Remove one result: only that fold is redone.
+    seen.length = 0;
+    Deno.removeSync(join(out, "P2_S1.metrics.json"));
+    const again = await crossValidate({ ...opts, method: spyingRidge(seen) });
+    assert.equal(seen.length, 1);
+    assert.deepEqual(again.folds.map((f) => f.pcc), r.folds.map((f) => f.pcc));
+    await throwsWith(
+      () => crossValidate({ ...opts, method: spyingRidge(seen), split: "patient" }),
+      "different run",
+    );
+  } finally {
+    ex.close();
+  }
+});
+
+function cli(...args: string[]) {
+  const r = new Deno.Command(Deno.execPath(), {
+    args: ["run", "-A", join(PROJECT_ROOT, "lib/cli/main.ts"), ...args],
+    stdout: "piped",
+    stderr: "piped",
+  }).outputSync();
+  return {
+    code: r.code,
+    stdout: new TextDecoder().decode(r.stdout),
+    stderr: new TextDecoder().decode(r.stderr),
+  };
+}
+
+Deno.test({
+  name: "CLI: hvg her2st --json gives the histogene recipe's 785 genes with its parameters",
+  ignore: !HER2ST_DIR,
+  fn() {
+    const r = cli("hvg", "her2st", "--json");
+    assert.equal(r.code, 0, r.stderr);
+    const out = JSON.parse(r.stdout);
+    assert.equal(out.recipe, "histogene");
+    assert.equal(out.genes.length, 785);
+    assert.equal(out.params.referenceSlice, "A1");
+    assert.equal(out.params.minSpots, 1000);
+    const bad = cli("hvg", "her2st", "--recipe", "intersection");
+    assert.equal(bad.code, 1);
+    assert.match(bad.stderr, /empty; use --recipe batch-ranked/);
+    assert.equal(cli("hvg", "her2st", "--recipe", "nope").code, 2);
+  },
+});
+
+Deno.test("CLI: train --json has the shared report shape", () => {
+  const r = cli("train", "synthetic", "--folds", "P1_S1,P3_S2", "--json", "--cache", "none");
+  assert.equal(r.code, 0, r.stderr);
+  const out = JSON.parse(r.stdout);
+  for (const k of ["method", "split", "backend", "device", "folds", "mean"]) assert.ok(k in out, k);
+  assert.equal(out.method, "ridge");
+  assert.deepEqual(out.folds.map((f: { test: string }) => f.test), ["P1_S1", "P3_S2"]);
+  for (const k of ["test", "pcc", "rmse", "genesExcluded", "seconds"]) {
+    assert.ok(k in out.folds[0], k);
+  }
+  assert.ok(out.mean.pcc > 0.1);
+});
