@@ -59,3 +59,40 @@ export { Rng } from "./util/random.ts";
 export { type Manifest, startManifest } from "./provenance/manifest.ts";
 export { checkExecuted, type NotebookResult, runNotebook } from "./notebook/runner.ts";
 export { display, notebookParams } from "./notebook/params.ts";
+export {
+  expressionTarget,
+  log1p,
+  MinMaxScaler,
+  normalizeTotal,
+  type TargetTransform,
+} from "./preprocess/normalize.ts";
+export {
+  commonGenes,
+  type GeneRecipe,
+  type GeneSelection,
+  type GeneSelectionParams,
+  hvgSeurat,
+  hvgSeuratV3,
+  selectGenes,
+} from "./preprocess/hvg.ts";
+export { loessFit } from "./preprocess/loess.ts";
+export { extractPatches, type PatchOptions, type PatchSet } from "./features/patches.ts";
+export { BUILTIN_DIM, BuiltinEncoderPool, encodeBuiltin } from "./features/builtin.ts";
+export {
+  builtinExtractor,
+  type Embeddings,
+  type FeatureExtractor,
+  onnxExtractor,
+  parseEncoder,
+  precomputedExtractor,
+  sliceFeatures,
+} from "./features/extractors.ts";
+export { type SliceMetrics, sliceMetrics } from "./eval/metrics.ts";
+export { makeFolds, type Split } from "./train/cv.ts";
+export {
+  crossValidate,
+  type CvReport,
+  type Method,
+  type PreparedSlice,
+} from "./train/experiment.ts";
+export { ridgeMethod } from "./model/methods.ts";

@@ -11,9 +11,9 @@ cells = [
 
 Runs every stage of the pipeline that exists so far on the deterministic synthetic cohort that
 ships with the code (no download): generate → summarise → export each slice as AnnData `.h5ad`
-(readable by Python's `anndata`) → read it back → save the H&E-like images → manifest.
-Later stages (HVG selection, features, graph, SpaHGC training, evaluation) join this notebook
-as they land.
+(readable by Python's `anndata`) → read it back → save the H&E-like images → highly variable
+genes → image features (built-in encoder) → the ridge baseline, leave-one-slice-out → manifest.
+The graph model (SpaHGC) joins this notebook when it lands.
 
 Parameters are overridable without editing: `SPAHGC_PROFILE=quick|full`,
 `SPAHGC_PARAMS='{"seed": 3}'` (JSON or a path to a JSON file).
@@ -27,6 +27,7 @@ const params = spahgc.notebookParams({
   patients: 3,
   sectionsPerPatient: 2,
   out: join(spahgc.PROJECT_ROOT, "figures", "00_quickstart"),
+  nTop: 60,
   profiles: { quick: {}, full: { patients: 4, sectionsPerPatient: 3 } },
 });
 const manifest = spahgc.startManifest("00_quickstart", params);
@@ -66,12 +67,38 @@ for (const s of dataset.slices) {
 }
 console.log(`saved ${dataset.slices.length} images to ${join(params.out, "images")}`);
 """),
-    md("## 4 · Summary table and manifest"),
+    md("""## 4 · Genes: per-slice highly variable genes, intersected (the paper's recipe)"""),
+    code("""
+const geneParams = { recipe: "intersection" as const, flavor: "seurat" as const, nTop: params.nTop, targetSum: 1e6 };
+const genes = spahgc.selectGenes(dataset.slices, geneParams);
+await spahgc.display(`**${genes.genes.length} genes** (${genes.notes.join("; ")}): ${genes.genes.slice(0, 12).join(", ")}, …`);
+"""),
+    md("""## 5 · Image features and the ridge baseline (leave-one-slice-out)
+
+The built-in histology descriptor embeds each spot's patch; ridge regression (standardise → PCA →
+ridge, λ chosen on the training slices only) predicts ln(1 + CPM) of the selected genes. PCC is
+per slice (mean over genes), as `docs/evaluation.md` defines it."""),
+    code("""
+const extractor = spahgc.builtinExtractor();
+const report = await spahgc.crossValidate({
+  dataset, method: spahgc.ridgeMethod(), extractor, geneParams,
+  out: join(params.out, "ridge"), progress: () => {},
+});
+await extractor.close();
+spahgc.writeFileAtomic(join(params.out, "ridge_report.json"), JSON.stringify(report, null, 2) + "\\n");
+outputs.push("ridge_report.json", ...report.folds.map((f) => `ridge/${f.test}.predictions.h5ad`));
+await spahgc.display([
+  "| test slice | PCC | RMSE | top-50 PCC |", "|---|---:|---:|---:|",
+  ...report.folds.map((f) => `| ${f.test} | ${f.pcc.toFixed(3)} | ${f.rmse.toFixed(3)} | ${f.top50.toFixed(3)} |`),
+  "", `ridge mean PCC ${report.mean.pcc.toFixed(3)} ± ${report.std.pcc.toFixed(3)} over ${report.folds.length} slices (${report.target})`,
+].join("\\n"));
+"""),
+    md("## 6 · Summary table and manifest"),
     code("""
 spahgc.writeFileAtomic(join(params.out, "dataset_summary.json"), JSON.stringify(summary, null, 2) + "\\n");
 spahgc.writeFileAtomic(join(params.out, "dataset_summary.md"), spahgc.summaryMarkdown(summary) + "\\n");
 outputs.push("dataset_summary.json", "dataset_summary.md");
-const m = manifest.finish(params.out, outputs, ["stages run: data generation, .h5ad export/import, images; model stages not yet implemented"]);
+const m = manifest.finish(params.out, outputs, ["stages run: data, .h5ad export/import, images, HVG, built-in features, ridge LOSO; the SpaHGC graph model is not implemented yet"]);
 await spahgc.display(`quickstart finished: ${outputs.length} outputs in ${params.out} (${m.wallSeconds} s)`);
 """),
 ]
@@ -80,7 +107,7 @@ nb = {
     "metadata": {
         "kernelspec": {"display_name": "Deno", "language": "typescript", "name": "deno"},
         "language_info": {"name": "typescript"},
-        "spahgc": {"expect": ["quickstart finished", "counts identical"]},
+        "spahgc": {"expect": ["quickstart finished", "counts identical", "ridge mean PCC"]},
     },
     "nbformat": 4,
     "nbformat_minor": 5,

@@ -55,6 +55,19 @@ Deno.test("checkExecuted flags error outputs, unexecuted cells, uncaught stderr 
   assert.deepEqual(r.missing, ["never printed"]);
 });
 
+Deno.test("deno engine: code that does not compile fails the run on its first cell", async () => {
+  const dir = tempDir();
+  const path = join(dir, "syntax.ipynb");
+  Deno.writeTextFileSync(
+    path,
+    JSON.stringify(nb([code("const a = 1;"), code('const s = "unterminated;')])),
+  );
+  const r = await runNotebook(path, { engine: "deno", outputDir: join(dir, "out") });
+  assert.equal(r.ok, false);
+  assert.equal(r.failures[0].cell, 0);
+  assert.match(r.failures[0].reason, /did not compile or load/);
+});
+
 for (const engine of ["jupyter", "deno"] as const) {
   Deno.test({
     name: `${engine} engine: a throwing cell fails the run and later cells are reported unexecuted`,
@@ -99,7 +112,10 @@ for (const engine of ["jupyter", "deno"] as const) {
       const manifest = JSON.parse(Deno.readTextFileSync(join(out, "results", "manifest.json")));
       assert.equal(manifest.params.seed, 11);
       assert.equal(manifest.dataset.slices.length, 6);
-      assert.equal(manifest.outputs.filter((o: string) => o.endsWith(".h5ad")).length, 6);
+      assert.equal(manifest.outputs.filter((o: string) => o.startsWith("slices/")).length, 6);
+      assert.equal(manifest.outputs.filter((o: string) => o.startsWith("ridge/")).length, 6);
+      const ridge = JSON.parse(Deno.readTextFileSync(join(out, "results", "ridge_report.json")));
+      assert.ok(ridge.mean.pcc > 0.15, `quick-start ridge PCC ${ridge.mean.pcc}`);
       for (const o of manifest.outputs) {
         assert.ok(Deno.statSync(join(out, "results", o)).size > 0, o);
       }

@@ -173,3 +173,15 @@ Deno.test("CLI: train --json has the shared report shape", () => {
   }
   assert.ok(out.mean.pcc > 0.1);
 });
+
+Deno.test("CLI: features --json reports one embedding per spot with the encoder's dimension", () => {
+  const r = cli("features", "synthetic", "--slices", "P1_S1,P2_S2", "--cache", "none", "--json");
+  assert.equal(r.code, 0, r.stderr);
+  const out = JSON.parse(r.stdout);
+  assert.equal(out.encoder, "builtin-v1");
+  assert.deepEqual(out.slices.map((s: { slice: string; dim: number }) => [s.slice, s.dim]), [[
+    "P1_S1",
+    276,
+  ], ["P2_S2", 276]]);
+  assert.equal(cli("features", "synthetic", "--encoder", "weird").code, 1);
+});

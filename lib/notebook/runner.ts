@@ -232,6 +232,29 @@ async function runWithDeno(
     for (let k = 1; k < parts.length; k += 2) byCell.set(Number(parts[k]), parts[k + 1]);
     const ran = [...byCell.keys()];
     const last = ran.length ? Math.max(...ran) : -1;
+    if (last < 0 && !r.success) {
+      // The module failed before any cell ran (a syntax or import error): report it on the first code cell.
+      const first = nb.cells.findIndex((c) => c.cell_type === "code");
+      const line = err.split("\n").find((l) => /error/i.test(l)) ?? err.trim().split("\n")[0] ??
+        "failed";
+      return {
+        ...nb,
+        cells: nb.cells.map((c, i) =>
+          i === first
+            ? {
+              ...c,
+              execution_count: 1,
+              outputs: [{
+                output_type: "error",
+                ename: "Error",
+                evalue: `notebook code did not compile or load: ${line}`,
+                traceback: err.split("\n"),
+              }],
+            }
+            : c
+        ),
+      };
+    }
     let count = 0;
     const cells = nb.cells.map((c, i) => {
       if (c.cell_type !== "code") return c;
