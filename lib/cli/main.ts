@@ -18,6 +18,8 @@ import {
 } from "../preprocess/hvg.ts";
 import { defaultCacheDir, parseEncoder, sliceFeatures } from "../features/extractors.ts";
 import { methodByName } from "../model/methods.ts";
+import type { SpaHGCOptions } from "../model/spahgc_method.ts";
+import type { Ablation } from "../model/spahgc.ts";
 import { crossValidate } from "../train/experiment.ts";
 import type { Split } from "../train/cv.ts";
 
@@ -48,6 +50,58 @@ const GENE_OPTIONS = {
     help: "library size for normalisation: a number (default 1e6) or 'median'",
   },
 } as const;
+
+function spahgcOptions(v: Record<string, string | boolean | undefined>): SpaHGCOptions {
+  const num = (k: string, min: number, max: number) => {
+    if (v[k] === undefined) return undefined;
+    const x = Number(v[k]);
+    if (!(x >= min && x <= max)) {
+      throw new UsageError(`--${k} ${v[k]}: expected a number in [${min}, ${max}]`);
+    }
+    return x;
+  };
+  const names = {
+    "no-ts": "noTS",
+    "no-cs": "noCS",
+    "no-rs": "noRS",
+    "no-cnda": "noCNDA",
+    "no-cnap": "noCNAP",
+    "shuffle-ref": "shuffleReferenceExpression",
+  } as const;
+  const ablation: Ablation = {};
+  for (const a of v.ablation ? String(v.ablation).split(",") : []) {
+    const key = names[a as keyof typeof names];
+    if (!key) throw new UsageError(`--ablation ${a}: expected ${Object.keys(names).join(", ")}`);
+    ablation[key] = true;
+  }
+  const pick = <T extends string>(k: string, allowed: T[]): T | undefined => {
+    if (v[k] === undefined) return undefined;
+    if (!allowed.includes(v[k] as T)) {
+      throw new UsageError(`--${k} ${v[k]}: expected ${allowed.join(" | ")}`);
+    }
+    return v[k] as T;
+  };
+  const config: NonNullable<SpaHGCOptions["config"]> = { ablation };
+  const alpha = num("alpha", 0, 1), beta = num("beta", 0, 1), seed = num("seed", 0, 2 ** 31);
+  if (alpha !== undefined) config.alpha = alpha;
+  if (beta !== undefined) config.beta = beta;
+  if (seed !== undefined) config.seed = seed;
+  const masking = pick("masking", ["complementary", "random", "none"]);
+  if (masking) config.masking = masking;
+  const te = pick("target-encoder", ["paper", "released", "ema"]);
+  if (te) config.targetEncoder = te;
+  const loss = pick("loss", ["paper", "released"]);
+  if (loss) config.loss = loss;
+  const Q = num("Q", 1, 50), K = num("K", 1, 50);
+  return {
+    config,
+    graph: { ...(Q !== undefined ? { Q } : {}), ...(K !== undefined ? { K } : {}) },
+    epochs: num("epochs", 1, 100000),
+    backend: pick("backend", ["auto", "wasm", "cpu", "webgpu", "tensorflow"]),
+    selection: pick("selection", ["validation", "fixed"]),
+    checkpointDir: v.out ? join(String(v.out), "checkpoints") : undefined,
+  };
+}
 
 function geneParams(
   dataset: string,
@@ -296,7 +350,28 @@ const COMMANDS: Record<string, Command> = {
     summary:
       "cross-validated training and evaluation; per-slice PCC/RMSE, predictions as .h5ad under --out (resumable)",
     options: {
-      method: { type: "string", help: "ridge (default for now)" },
+      method: { type: "string", help: "spahgc (default) | ridge" },
+      Q: { type: "string", help: "spahgc: spatial neighbours per target (TS edges), default 5" },
+      K: { type: "string", help: "spahgc: retrieved references per target (CS edges), default 7" },
+      alpha: { type: "string", help: "spahgc: target feature mask ratio, default 0.8" },
+      beta: { type: "string", help: "spahgc: reference feature mask ratio, default 0.9" },
+      epochs: { type: "string", help: "spahgc: training epochs, default 200" },
+      backend: {
+        type: "string",
+        help: "spahgc: auto (default) | wasm | cpu | webgpu | tensorflow",
+      },
+      seed: { type: "string", help: "spahgc: seed, default 0" },
+      selection: {
+        type: "string",
+        help: "spahgc: validation (best epoch on a training slice, default) | fixed",
+      },
+      ablation: {
+        type: "string",
+        help: "spahgc: comma list of no-ts, no-cs, no-rs, no-cnda, no-cnap, shuffle-ref",
+      },
+      masking: { type: "string", help: "spahgc: complementary (default) | random | none" },
+      "target-encoder": { type: "string", help: "spahgc: paper (default) | released | ema" },
+      loss: { type: "string", help: "spahgc: paper (default) | released" },
       split: {
         type: "string",
         help: "slice (leave-one-slice-out, default) | patient (leave-one-patient-out)",
@@ -335,7 +410,7 @@ const COMMANDS: Record<string, Command> = {
       try {
         const report = await crossValidate({
           dataset: ds,
-          method: methodByName((v.method as string | undefined) ?? "ridge"),
+          method: methodByName((v.method as string | undefined) ?? "spahgc", spahgcOptions(v)),
           extractor: ex,
           split,
           slices: v.slices ? String(v.slices).split(",") : undefined,

@@ -2,6 +2,7 @@
 import { DataError } from "../errors.ts";
 import type { Method } from "../train/experiment.ts";
 import { DEFAULT_LAMBDAS, fitRidge } from "./ridge.ts";
+import { spahgcMethod, type SpaHGCOptions } from "./spahgc_method.ts";
 
 /** Ridge on PCA-reduced standardised embeddings, λ chosen by inner leave-one-slice-out. */
 export function ridgeMethod(opts: { maxComponents?: number; lambdas?: number[] } = {}): Method {
@@ -27,12 +28,16 @@ export function ridgeMethod(opts: { maxComponents?: number; lambdas?: number[] }
   };
 }
 
-export const METHODS: Record<string, () => Method> = { ridge: () => ridgeMethod() };
+export const METHODS: Record<string, (o: SpaHGCOptions) => Method> = {
+  ridge: () => ridgeMethod(),
+  spahgc: (o) => spahgcMethod(o),
+};
 
-export function methodByName(name: string): Method {
+/** A method by name; `options` configure SpaHGC (ignored by methods without those knobs). */
+export function methodByName(name: string, options: SpaHGCOptions = {}): Method {
   const m = METHODS[name];
   if (!m) {
     throw new DataError(`unknown method '${name}' (available: ${Object.keys(METHODS).join(", ")})`);
   }
-  return m();
+  return m(options);
 }

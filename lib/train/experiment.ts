@@ -31,6 +31,8 @@ export interface Predictor {
   predict(s: PreparedSlice): Float32Array | Promise<Float32Array>;
   /** What was chosen on the training slices (λ, epoch, …), for the report. */
   selection?: Record<string, unknown>;
+  /** Frees what the predictor holds (model weights on the backend). */
+  dispose?(): void;
 }
 
 export interface Method {
@@ -233,13 +235,18 @@ export async function crossValidate(o: CvOptions): Promise<CvReport> {
         }  (${m.genesExcluded} genes excluded, ${r.seconds} s)`,
       );
     }
+    predictor.dispose?.();
   }
   const pcc = meanStd(results.map((r) => r.pcc)), rmse = meanStd(results.map((r) => r.rmse));
+  const sel = results.find((r) => r.selection?.backend)?.selection as {
+    backend?: string;
+    device?: string;
+  } | undefined;
   return {
     method: o.method.name,
     split,
-    backend: "cpu",
-    device: o.extractor.device === "cuda" ? "cuda (encoder)" : "cpu",
+    backend: sel?.backend ?? "cpu",
+    device: sel?.device ?? (o.extractor.device === "cuda" ? "cuda (encoder)" : "cpu"),
     genes: { recipe: o.geneParams.recipe, mode: geneMode, count: paperGenes?.genes.length ?? NaN },
     target: target === "paper" ? "ln(1 + counts/total × 1e6)" : "log10(1 + ln(1 + CPM))",
     encoder: o.extractor.id,

@@ -1,0 +1,454 @@
+/**
+ * SpaHGC (method.md, "Model" and "Complementary masking and contrastive loss") in
+ * TensorFlow.js: input projections, 4 heterogeneous layers (GraphSAGE on TS and RS edges, CNDA
+ * on CS edges, mean over the relations reaching a node, LeakyReLU), CNAP with a residual, a
+ * linear head; two complementary-masked views, a stop-gradient target encoder (`paper`: the same
+ * weights, `released`: a frozen copy at initialisation, `ema`), and the paper's or the released
+ * code's loss weighting. Ablation switches remove TS / CS / RS edges, CNDA (→ mean aggregation
+ * over CS edges) or CNAP.
+ */
+import { tf } from "./backend.ts";
+import { Rng } from "../util/random.ts";
+import type { HeteroGraph } from "../graph/hetero.ts";
+import {
+  type Dense,
+  dense,
+  disposeNeighbourhood,
+  dropout,
+  layerNorm,
+  leaky,
+  neighbourAttention,
+  type Neighbourhood,
+  neighbourhood,
+  neighbourMean,
+  type Norm,
+  ParamStore,
+  reverseIndex,
+} from "./layers.ts";
+
+export interface Ablation {
+  noTS?: boolean;
+  noCS?: boolean;
+  noRS?: boolean;
+  noCNDA?: boolean;
+  noCNAP?: boolean;
+  /** Shuffle reference expression across reference nodes (a control: is expression used?). */
+  shuffleReferenceExpression?: boolean;
+}
+
+export interface SpaHGCConfig {
+  dim: number;
+  genes: number;
+  hidden: number;
+  layers: number;
+  heads: number;
+  dropout: number;
+  attnDropout: number;
+  /** Feature-mask ratios of targets (α) and references (β). */
+  alpha: number;
+  beta: number;
+  masking: "complementary" | "random" | "none";
+  targetEncoder: "paper" | "released" | "ema";
+  emaDecay: number;
+  loss: "paper" | "released";
+  ablation: Ablation;
+  seed: number;
+}
+
+export const DEFAULT_CONFIG: Omit<SpaHGCConfig, "dim" | "genes"> = {
+  hidden: 256,
+  layers: 4,
+  heads: 4,
+  dropout: 0.2,
+  attnDropout: 0.1,
+  alpha: 0.8,
+  beta: 0.9,
+  masking: "complementary",
+  targetEncoder: "paper",
+  emaDecay: 0.99,
+  loss: "paper",
+  ablation: {},
+  seed: 0,
+};
+
+/** A graph's constant tensors on the current backend. */
+export interface GraphTensors {
+  nT: number;
+  nR: number;
+  xT: tf.Tensor2D;
+  hR: tf.Tensor2D;
+  yR: tf.Tensor2D;
+  ts: Neighbourhood;
+  cs: Neighbourhood;
+  csRev: Neighbourhood;
+  rs: Neighbourhood;
+  dispose(): void;
+}
+
+export function graphTensors(g: HeteroGraph, shuffleSeed?: number): GraphTensors {
+  const d = g.target.dim, M = g.reference.genes, nR = g.reference.n;
+  const hR = new Float32Array(nR * (d + M));
+  let yR = g.reference.expression;
+  if (shuffleSeed !== undefined) {
+    // Control: permute expression rows across reference nodes, keeping image features in place.
+    const perm = Array.from({ length: nR }, (_, i) => i);
+    const rng = new Rng(shuffleSeed);
+    for (let i = nR - 1; i > 0; i--) {
+      const j = rng.int(i + 1);
+      [perm[i], perm[j]] = [perm[j], perm[i]];
+    }
+    yR = new Float32Array(nR * M);
+    perm.forEach((p, i) => yR.set(g.reference.expression.subarray(p * M, (p + 1) * M), i * M));
+  }
+  for (let r = 0; r < nR; r++) {
+    hR.set(g.reference.features.subarray(r * d, (r + 1) * d), r * (d + M));
+    hR.set(yR.subarray(r * M, (r + 1) * M), r * (d + M) + d);
+  }
+  const rev = reverseIndex(g.cs.index, g.cs.degree, nR);
+  const t: GraphTensors = {
+    nT: g.target.n,
+    nR,
+    xT: tf.keep(tf.tensor2d(g.target.features, [g.target.n, d])),
+    hR: tf.keep(tf.tensor2d(hR, [nR, d + M])),
+    yR: tf.keep(tf.tensor2d(yR, [nR, M])),
+    ts: neighbourhood(g.ts.index, g.ts.degree),
+    cs: neighbourhood(g.cs.index, g.cs.degree),
+    csRev: neighbourhood(rev.index, rev.degree),
+    rs: neighbourhood(g.rs.index, g.rs.degree),
+    dispose() {
+      for (const x of [t.xT, t.hR, t.yR]) x.dispose();
+      for (const nb of [t.ts, t.cs, t.csRev, t.rs]) disposeNeighbourhood(nb);
+    },
+  };
+  return t;
+}
+
+type Weights = (name: string) => tf.Tensor;
+
+/** The network's parameters and forward pass. */
+export class SpaHGCNet {
+  readonly params: ParamStore;
+  constructor(readonly cfg: SpaHGCConfig) {
+    const h = cfg.hidden;
+    const p = this.params = new ParamStore(new Rng(cfg.seed));
+    p.dense("tIn1", cfg.dim, h);
+    p.dense("tIn2", h, h);
+    p.layerNorm("tInNorm", h);
+    p.dense("rIn1", cfg.dim + cfg.genes, h);
+    p.dense("rIn2", h, h);
+    p.layerNorm("rInNorm", h);
+    p.dense("refY", cfg.genes, h);
+    p.layerNorm("refYNorm", h);
+    for (let l = 0; l < cfg.layers; l++) {
+      for (const rel of ["ts", "rs", "csT", "csR"]) {
+        p.dense(`L${l}.${rel}.lin_l`, h, h);
+        p.dense(`L${l}.${rel}.lin_r`, h, h);
+      }
+      for (const n of ["tq", "to", "rk", "rv", "ro"]) p.dense(`L${l}.cnda.${n}`, h, h);
+      for (const n of ["tk", "tv", "rq"]) p.dense(`L${l}.cnda.${n}`, 2 * h, h);
+    }
+    for (const n of ["lin", "q", "k", "v"]) p.dense(`cnap.${n}`, h, h);
+    p.dense("head", h, cfg.genes);
+  }
+
+  /** Live variables as a weight lookup. */
+  live(): Weights {
+    return (name) => this.params.vars.get(name)!;
+  }
+
+  /**
+   * Encoder: final target and reference states. `seed` set = training (dropout on), undefined =
+   * inference. `xT` and `hR` may be masked views of the graph's features.
+   */
+  encode(
+    w: Weights,
+    g: GraphTensors,
+    xT: tf.Tensor2D,
+    hR: tf.Tensor2D,
+    seed?: number,
+  ): { t: tf.Tensor2D; r: tf.Tensor2D } {
+    const c = this.cfg, a = c.ablation;
+    const D = (n: string): Dense => ({ W: w(`${n}.W`), b: w(`${n}.b`) });
+    const N = (n: string): Norm => ({ g: w(`${n}.g`), b: w(`${n}.b`) });
+    let s = seed;
+    const nextSeed = () => (s === undefined ? undefined : ++s);
+    const proj = (x: tf.Tensor2D, p: string) =>
+      leaky(
+        layerNorm(
+          N(`${p}InNorm`),
+          dense(D(`${p}In2`), dropout(leaky(dense(D(`${p}In1`), x)), c.dropout, nextSeed())),
+        ),
+      );
+    let t = proj(xT, "t");
+    let r = proj(hR, "r");
+    const refY = layerNorm(N("refYNorm"), dense(D("refY"), g.yR));
+    const sage = (name: string, src: tf.Tensor2D, dst: tf.Tensor2D, nb: Neighbourhood) =>
+      tf.add(
+        dense(D(`${name}.lin_l`), neighbourMean(src, nb)),
+        dense(D(`${name}.lin_r`), dst),
+      ) as tf.Tensor2D;
+    for (let l = 0; l < c.layers; l++) {
+      const outT: tf.Tensor2D[] = [], outR: tf.Tensor2D[] = [];
+      if (!a.noTS) outT.push(sage(`L${l}.ts`, t, t, g.ts));
+      if (!a.noRS && g.rs.degree > 0) outR.push(sage(`L${l}.rs`, r, r, g.rs));
+      if (!a.noCS) {
+        if (!a.noCNDA) {
+          const rk = tf.concat([r, refY], 1) as tf.Tensor2D;
+          const P = (n: string, x: tf.Tensor2D) => dense(D(`L${l}.cnda.${n}`), x);
+          outT.push(
+            P(
+              "to",
+              neighbourAttention(
+                P("tq", t),
+                P("tk", rk),
+                P("tv", rk),
+                g.cs,
+                c.heads,
+                c.attnDropout,
+                nextSeed(),
+              ),
+            ),
+          );
+          outR.push(
+            P(
+              "ro",
+              neighbourAttention(
+                P("rq", rk),
+                P("rk", t),
+                P("rv", t),
+                g.csRev,
+                c.heads,
+                c.attnDropout,
+                nextSeed(),
+              ),
+            ),
+          );
+        } else {
+          outT.push(sage(`L${l}.csT`, r, t, g.cs));
+          outR.push(sage(`L${l}.csR`, t, r, g.csRev));
+        }
+      }
+      const mean = (
+        xs: tf.Tensor2D[],
+      ) => (xs.length === 1 ? xs[0] : tf.div(tf.addN(xs), xs.length) as tf.Tensor2D);
+      if (outT.length) t = leaky(mean(outT));
+      if (outR.length) r = leaky(mean(outR));
+    }
+    const tp = dense(D("cnap.lin"), t);
+    if (!a.noCNAP && !a.noCS) {
+      const H = neighbourAttention(
+        dense(D("cnap.q"), tp),
+        dense(D("cnap.k"), r),
+        dense(D("cnap.v"), r),
+        g.cs,
+        c.heads,
+        c.attnDropout,
+        nextSeed(),
+      );
+      t = tf.add(tp, H) as tf.Tensor2D;
+    } else t = tp;
+    return { t, r };
+  }
+
+  head(w: Weights, t: tf.Tensor2D): tf.Tensor2D {
+    return dense({ W: w("head.W"), b: w("head.b") }, t);
+  }
+
+  /** Inference on the unmasked graph (asynchronous read: WebGPU cannot read back synchronously). */
+  async predict(g: GraphTensors): Promise<Float32Array> {
+    const out = tf.tidy(() => this.head(this.live(), this.encode(this.live(), g, g.xT, g.hR).t));
+    try {
+      return (await out.data()) as Float32Array;
+    } finally {
+      out.dispose();
+    }
+  }
+}
+
+/** 1 − mean over genes of Pearson r across spots (genes constant in a batch contribute r = 0). */
+export function pccLoss(pred: tf.Tensor2D, y: tf.Tensor2D): tf.Scalar {
+  const pc = tf.sub(pred, tf.mean(pred, 0, true)), yc = tf.sub(y, tf.mean(y, 0, true));
+  const num = tf.sum(tf.mul(pc, yc), 0);
+  const den = tf.sqrt(tf.add(tf.mul(tf.sum(tf.square(pc), 0), tf.sum(tf.square(yc), 0)), 1e-8));
+  return tf.sub(1, tf.mean(tf.div(num, den))) as tf.Scalar;
+}
+
+/** Mean over nodes of 2 − 2·cos(a, b). */
+export function contrastiveLoss(a: tf.Tensor2D, b: tf.Tensor2D): tf.Scalar {
+  const na = tf.div(a, tf.add(tf.norm(a, 2, 1, true), 1e-8)),
+    nb = tf.div(b, tf.add(tf.norm(b, 2, 1, true), 1e-8));
+  return tf.mean(tf.sub(2, tf.mul(2, tf.sum(tf.mul(na, nb), 1)))) as tf.Scalar;
+}
+
+/** Bernoulli feature masks of the two views: [keep1, keep2] (1 = keep). */
+export function viewMasks(
+  rng: Rng,
+  n: number,
+  ratio: number,
+  mode: SpaHGCConfig["masking"],
+): [Float32Array, Float32Array] {
+  const m1 = new Float32Array(n), m2 = new Float32Array(n);
+  for (let k = 0; k < n; k++) {
+    if (mode === "none") {
+      m1[k] = m2[k] = 1;
+    } else {
+      const masked = rng.uniform() < ratio;
+      m1[k] = masked ? 0 : 1;
+      m2[k] = mode === "complementary" ? (masked ? 1 : 0) : (rng.uniform() < ratio ? 0 : 1);
+    }
+  }
+  return [m1, m2];
+}
+
+export interface StepLosses {
+  total: number;
+  mse: number;
+  pcc: number;
+  conT: number;
+  conR: number;
+}
+
+/**
+ * The trainer: AdamW (decoupled weight decay), one optimiser step per slice graph; the target
+ * encoder of view 2 is evaluated outside the gradient tape, which is what stops its gradient.
+ */
+export class SpaHGCTrainer {
+  readonly net: SpaHGCNet;
+  private optimizer: tf.Optimizer;
+  private frozen?: Map<string, tf.Tensor>;
+  step = 0;
+
+  constructor(cfg: SpaHGCConfig, readonly lr = 1e-4, readonly weightDecay = 1e-4) {
+    this.net = new SpaHGCNet(cfg);
+    this.optimizer = tf.train.adam(lr);
+    if (cfg.targetEncoder !== "paper") this.frozen = this.net.params.snapshot();
+  }
+
+  private targetWeights() {
+    const f = this.frozen;
+    return f ? (name: string) => f.get(name)! : this.net.live();
+  }
+
+  /** One optimiser step on one graph with targets y (nT × M). */
+  async trainStep(g: GraphTensors, y: tf.Tensor2D): Promise<StepLosses> {
+    const cfg = this.net.cfg;
+    const seed = 1000 + 17 * this.step;
+    // Masks drawn from a generator keyed by (seed, step), so a resumed run repeats them exactly.
+    const rng = new Rng(cfg.seed * 7919 + this.step++);
+    const [t1, t2] = viewMasks(rng, g.nT * cfg.dim, cfg.alpha, cfg.masking);
+    const [r1, r2] = viewMasks(rng, g.nR * (cfg.dim + cfg.genes), cfg.beta, cfg.masking);
+    const useCon = cfg.masking !== "none";
+    const wCon = cfg.loss === "paper" ? [1, 1, 1, 1] : [1, 0.5, 0.2, 0.1]; // mse, pcc, conT, conR
+    const parts: Record<string, tf.Scalar> = {};
+    tf.tidy(() => {
+      const x1 = tf.mul(g.xT, tf.tensor2d(t1, [g.nT, cfg.dim])) as tf.Tensor2D;
+      const h1 = tf.mul(g.hR, tf.tensor2d(r1, [g.nR, cfg.dim + cfg.genes])) as tf.Tensor2D;
+      // View 2 through the target encoder, outside the tape: no gradient flows into it.
+      const v2 = useCon
+        ? this.net.encode(
+          this.targetWeights(),
+          g,
+          tf.mul(g.xT, tf.tensor2d(t2, [g.nT, cfg.dim])) as tf.Tensor2D,
+          tf.mul(g.hR, tf.tensor2d(r2, [g.nR, cfg.dim + cfg.genes])) as tf.Tensor2D,
+          seed + 500,
+        )
+        : undefined;
+      const vars = [...this.net.params.vars.values()];
+      const { value, grads } = tf.variableGrads(() => {
+        const v1 = this.net.encode(this.net.live(), g, x1, h1, seed);
+        const pred = this.net.head(this.net.live(), v1.t);
+        const mse = tf.mean(tf.squaredDifference(pred, y)) as tf.Scalar;
+        const pcc = pccLoss(pred, y);
+        let total = tf.add(tf.mul(mse, wCon[0]), tf.mul(pcc, wCon[1])) as tf.Scalar;
+        parts.mse = tf.keep(mse);
+        parts.pcc = tf.keep(pcc);
+        if (v2) {
+          const ct = contrastiveLoss(v1.t, v2.t), cr = contrastiveLoss(v1.r, v2.r);
+          parts.conT = tf.keep(ct);
+          parts.conR = tf.keep(cr);
+          total = tf.add(total, tf.add(tf.mul(ct, wCon[2]), tf.mul(cr, wCon[3]))) as tf.Scalar;
+        }
+        return total;
+      }, vars);
+      parts.total = tf.keep(value);
+      this.optimizer.applyGradients(grads);
+      // Decoupled weight decay (AdamW): w ← w − lr·λ·w.
+      for (const v of vars) v.assign(tf.sub(v, tf.mul(v, this.lr * this.weightDecay)));
+      if (cfg.targetEncoder === "ema" && this.frozen) {
+        for (const [k, v] of this.net.params.vars) {
+          const old = this.frozen.get(k)!;
+          this.frozen.set(
+            k,
+            tf.keep(tf.add(tf.mul(old, cfg.emaDecay), tf.mul(v, 1 - cfg.emaDecay))),
+          );
+          old.dispose();
+        }
+      }
+    });
+    const read = async (t?: tf.Scalar) => {
+      if (!t) return 0;
+      const v = (await t.data())[0];
+      t.dispose();
+      return v;
+    };
+    return {
+      total: await read(parts.total),
+      mse: await read(parts.mse),
+      pcc: await read(parts.pcc),
+      conT: await read(parts.conT),
+      conR: await read(parts.conR),
+    };
+  }
+
+  /** All state needed to resume: weights, optimiser moments, target encoder, step. */
+  async state(): Promise<
+    { names: string[]; shapes: number[][]; data: Float32Array[]; step: number }
+  > {
+    const names: string[] = [], shapes: number[][] = [], data: Float32Array[] = [];
+    for (const [k, v] of this.net.params.vars) {
+      names.push(`w:${k}`);
+      shapes.push(v.shape);
+      data.push(await v.data() as Float32Array);
+    }
+    for (const { name, tensor } of await this.optimizer.getWeights()) {
+      names.push(`o:${name}`);
+      shapes.push(tensor.shape);
+      // The iteration count is int32: store everything as float32 (exact for counts < 2^24).
+      data.push(Float32Array.from(await tensor.data()));
+    }
+    for (const [k, v] of this.frozen ?? []) {
+      names.push(`f:${k}`);
+      shapes.push(v.shape);
+      data.push(await v.data() as Float32Array);
+    }
+    return { names, shapes, data, step: this.step };
+  }
+
+  async restore(
+    s: { names: string[]; shapes: number[][]; data: Float32Array[]; step: number },
+  ): Promise<void> {
+    const opt: { name: string; tensor: tf.Tensor }[] = [];
+    s.names.forEach((n, i) => {
+      const t = n === "o:iter"
+        ? tf.scalar(Math.round(s.data[i][0]), "int32")
+        : tf.tensor(s.data[i], s.shapes[i]);
+      if (n.startsWith("w:")) {
+        this.net.params.vars.get(n.slice(2))!.assign(t);
+        t.dispose();
+      } else if (n.startsWith("o:")) opt.push({ name: n.slice(2), tensor: t });
+      else {
+        this.frozen?.get(n.slice(2))?.dispose();
+        this.frozen?.set(n.slice(2), tf.keep(t));
+      }
+    });
+    if (opt.length) await this.optimizer.setWeights(opt);
+    for (const o of opt) o.tensor.dispose();
+    this.step = s.step;
+  }
+
+  dispose(): void {
+    this.net.params.dispose();
+    this.optimizer.dispose();
+    for (const v of this.frozen?.values() ?? []) v.dispose();
+  }
+}

@@ -1,0 +1,317 @@
+/**
+ * The SpaHGC model: gradients of every building block against finite differences, one training
+ * step identical across backends, flat memory across steps, target-encoder modes, ablations,
+ * and checkpoint/resume.
+ */
+import assert from "node:assert/strict";
+import { join } from "node:path";
+import { tf, useBackend } from "../lib/model/backend.ts";
+import {
+  dense,
+  layerNorm,
+  neighbourAttention,
+  neighbourhood,
+  neighbourMean,
+  ParamStore,
+} from "../lib/model/layers.ts";
+import {
+  contrastiveLoss,
+  DEFAULT_CONFIG,
+  graphTensors,
+  pccLoss,
+  type SpaHGCConfig,
+  SpaHGCTrainer,
+} from "../lib/model/spahgc.ts";
+import { buildBank, buildGraph, type GraphSlice, PAPER_GRAPH } from "../lib/graph/hetero.ts";
+import { spahgcMethod } from "../lib/model/spahgc_method.ts";
+import { Rng } from "../lib/mod.ts";
+import type { PreparedSlice } from "../lib/train/experiment.ts";
+import { tempDir } from "./helpers.ts";
+import { PROJECT_ROOT } from "../lib/mod.ts";
+
+await useBackend("cpu");
+
+/**
+ * Error between tf.grad and central finite differences of f at x along 3 random unit
+ * directions, relative to the gradient's norm (directional derivatives are far less noisy in
+ * float32 than per-entry ones).
+ */
+async function gradCheck(
+  f: (x: tf.Tensor) => tf.Scalar,
+  x: tf.Tensor,
+  eps = 1e-2,
+): Promise<number> {
+  const analytic = (await tf.grad(f)(x).data()) as Float32Array;
+  const base = (await x.data()) as Float32Array;
+  const rng = new Rng(99);
+  let worst = 0;
+  for (let r = 0; r < 3; r++) {
+    const v = Float32Array.from(base, () => rng.normal());
+    const norm = Math.sqrt(v.reduce((a, b) => a + b * b, 0));
+    v.forEach((_, k) => (v[k] /= norm));
+    const up = base.map((b, k) => b + eps * v[k]), dn = base.map((b, k) => b - eps * v[k]);
+    const numeric =
+      ((await f(tf.tensor(up, x.shape)).data())[0] - (await f(tf.tensor(dn, x.shape)).data())[0]) /
+      (2 * eps);
+    const exact = analytic.reduce((a, g, k) => a + g * v[k], 0);
+    // Error relative to the gradient's norm (|exact| ≤ ‖g‖ along a unit direction).
+    const gnorm = Math.sqrt(analytic.reduce((a, g) => a + g * g, 0));
+    worst = Math.max(worst, Math.abs(numeric - exact) / Math.max(1e-6, gnorm));
+  }
+  return worst;
+}
+
+const rand = (rng: Rng, shape: number[]) =>
+  tf.tensor(
+    Float32Array.from({ length: shape.reduce((a, b) => a * b) }, () => rng.normal()),
+    shape,
+  );
+
+Deno.test("gradients of dense, layer norm, neighbour mean and neighbour attention match finite differences", async () => {
+  const rng = new Rng(1);
+  const p = new ParamStore(rng);
+  const d = p.dense("d", 6, 4), ln = p.layerNorm("n", 4);
+  const x = rand(rng, [5, 6]);
+  const nb = neighbourhood(Int32Array.from([1, 2, -1, 0, 3, 4, 2, -1, -1, 0, 1, 2, 4, 3, 0]), 3);
+  const w = rand(rng, [5, 4]);
+  const checks: Record<string, (v: tf.Tensor) => tf.Scalar> = {
+    "dense (input)": (v) => tf.sum(tf.mul(dense(d, v), w.slice([0, 0], [5, 4]))),
+    "dense (weight)": (v) => tf.sum(tf.mul(dense({ W: v, b: d.b }, x), w)),
+    "layer norm": (v) => tf.sum(tf.mul(layerNorm(ln, dense(d, v)), w)),
+    "neighbour mean": (v) => tf.sum(tf.mul(neighbourMean(dense(d, v), nb), w)),
+    "neighbour attention": (v) => {
+      const h = dense(d, v);
+      return tf.sum(
+        tf.mul(
+          neighbourAttention(
+            h,
+            tf.mul(h, 0.7) as tf.Tensor2D,
+            tf.tanh(h) as tf.Tensor2D,
+            nb,
+            2,
+            0,
+            undefined,
+          ),
+          w,
+        ),
+      );
+    },
+    "PCC loss": (v) => pccLoss(dense(d, v), w as tf.Tensor2D),
+    "contrastive loss": (v) => contrastiveLoss(dense(d, v), w as tf.Tensor2D),
+  };
+  for (const [name, f] of Object.entries(checks)) {
+    const err = await gradCheck(f, name === "dense (weight)" ? d.W : x);
+    assert.ok(err < 2e-2, `${name}: relative gradient error ${err}`);
+  }
+  p.dispose();
+});
+
+/** Tiny graph: a target slice of 12 spots and two reference slices. */
+function tinyGraph(d = 6, M = 5, seed = 3) {
+  const rng = new Rng(seed);
+  const mk = (name: string, n: number, withY: boolean): GraphSlice => ({
+    name,
+    n,
+    spots: Array.from({ length: n }, (_, i) => `${name}${i}`),
+    coords: Float32Array.from(
+      { length: 2 * n },
+      (_, k) => (k % 2 ? Math.floor(k / 8) : (k / 2) % 4),
+    ),
+    features: Float32Array.from({ length: n * d }, () => rng.normal()),
+    expression: withY ? Float32Array.from({ length: n * M }, () => rng.uniform() * 3) : undefined,
+  });
+  const g = buildGraph(
+    mk("T", 12, false),
+    buildBank([mk("A", 10, true), mk("B", 9, true)], ["T"]),
+    { ...PAPER_GRAPH, Q: 3, K: 4 },
+  );
+  const y = Float32Array.from({ length: 12 * M }, () => rng.uniform() * 3);
+  return { g, y, d, M };
+}
+
+const tinyConfig = (over: Partial<SpaHGCConfig> = {}): SpaHGCConfig => ({
+  ...DEFAULT_CONFIG,
+  dim: 6,
+  genes: 5,
+  hidden: 8,
+  heads: 2,
+  layers: 2,
+  dropout: 0,
+  attnDropout: 0,
+  ...over,
+});
+
+Deno.test("the full model's loss gradient matches finite differences for sampled weights", async () => {
+  const { g, y } = tinyGraph();
+  const gt = graphTensors(g);
+  const tr = new SpaHGCTrainer(tinyConfig({ masking: "none" }));
+  const yt = tf.tensor2d(y, [12, 5]);
+  for (const name of ["tIn1.W", "L0.cnda.tk.W", "L1.rs.lin_l.W", "cnap.q.W", "head.W"]) {
+    const v = tr.net.params.vars.get(name)!;
+    const f = (val: tf.Tensor) => {
+      const orig = v.clone();
+      v.assign(val);
+      const loss = tf.tidy(() => {
+        const out = tr.net.encode(tr.net.live(), gt, gt.xT, gt.hR);
+        return tf.add(
+          tf.mean(tf.squaredDifference(tr.net.head(tr.net.live(), out.t), yt)),
+          pccLoss(tr.net.head(tr.net.live(), out.t), yt),
+        ) as tf.Scalar;
+      });
+      v.assign(orig);
+      orig.dispose();
+      return loss;
+    };
+    // tf.grad of a function that reassigns a variable does not see the variable; differentiate
+    // through an explicit copy instead.
+    const analyticFn = (val: tf.Tensor) => {
+      const w = (n: string) => (n === name ? val : tr.net.params.vars.get(n)!);
+      const out = tr.net.encode(w, gt, gt.xT, gt.hR);
+      const pred = tr.net.head(w, out.t);
+      return tf.add(tf.mean(tf.squaredDifference(pred, yt)), pccLoss(pred, yt)) as tf.Scalar;
+    };
+    // Float32 finite differences trade truncation (LeakyReLU kinks) against rounding: take the
+    // best of three step sizes.
+    const errs = [];
+    for (const eps of [1e-2, 3e-3, 1e-3]) errs.push(await gradCheck(analyticFn, v.clone(), eps));
+    assert.ok(Math.min(...errs) < 5e-2, `${name}: relative gradient errors ${errs.join(", ")}`);
+    f(v).dispose();
+  }
+  tr.dispose();
+  gt.dispose();
+});
+
+Deno.test("one training step gives the same losses and weights on cpu, wasm and webgpu", () => {
+  // Each backend in its own process: switching backends inside one process leaks state in tfjs.
+  const results: Record<string, { losses: { total: number }; w: number[] }> = {};
+  for (const b of ["cpu", "wasm", "webgpu"]) {
+    const r = new Deno.Command(Deno.execPath(), {
+      args: ["run", "-A", join(PROJECT_ROOT, "tests/support/one_step.ts"), b],
+      stdout: "piped",
+      stderr: "piped",
+    }).outputSync();
+    if (!r.success) {
+      if (b === "webgpu") {
+        console.warn(
+          `webgpu unavailable here (${
+            new TextDecoder().decode(r.stderr).trim().split("\n").pop()
+          }); compared cpu and wasm only`,
+        );
+        continue;
+      }
+      throw new Error(`${b}: ${new TextDecoder().decode(r.stderr)}`);
+    }
+    results[b] = JSON.parse(new TextDecoder().decode(r.stdout).trim().split("\n").pop()!);
+  }
+  for (const b of Object.keys(results)) {
+    const rel = Math.abs(results[b].losses.total - results.cpu.losses.total) /
+      Math.abs(results.cpu.losses.total);
+    assert.ok(
+      rel < 1e-4,
+      `${b} loss ${results[b].losses.total} vs cpu ${results.cpu.losses.total}`,
+    );
+    const diff = results[b].w.reduce((m, v, i) => Math.max(m, Math.abs(v - results.cpu.w[i])), 0);
+    assert.ok(diff < 1e-4, `${b}: weights after one step differ from cpu by ${diff}`);
+  }
+});
+
+Deno.test("memory stays flat across training steps; frozen and EMA target encoders behave as named", async () => {
+  const { g, y } = tinyGraph();
+  const gt = graphTensors(g);
+  const yt = tf.tensor2d(y, [12, 5]);
+  for (const mode of ["paper", "released", "ema"] as const) {
+    const tr = new SpaHGCTrainer(
+      tinyConfig({ targetEncoder: mode, dropout: 0.2, attnDropout: 0.1 }),
+      1e-2,
+    );
+    await tr.trainStep(gt, yt);
+    const before = tf.memory().numTensors;
+    for (let i = 0; i < 5; i++) await tr.trainStep(gt, yt);
+    assert.equal(tf.memory().numTensors, before, `${mode}: tensors leaked`);
+    const state = await tr.state();
+    const frozen = state.names.filter((n) => n.startsWith("f:"));
+    assert.equal(frozen.length > 0, mode !== "paper");
+    if (mode !== "paper") {
+      const i = state.names.indexOf("f:head.W"), j = state.names.indexOf("w:head.W");
+      const moved = state.data[i].some((v, k) => v !== state.data[j][k]);
+      assert.ok(moved, `${mode}: target encoder equals the online weights`);
+    }
+    tr.dispose();
+  }
+  gt.dispose();
+  yt.dispose();
+});
+
+Deno.test("ablations: without CS edges the prediction ignores reference expression; shuffling it changes the prediction", async () => {
+  const { g } = tinyGraph();
+  const shuffled = graphTensors(g, 5), plain = graphTensors(g);
+  const noCS = new SpaHGCTrainer(tinyConfig({ ablation: { noCS: true, noRS: true } }));
+  const full = new SpaHGCTrainer(tinyConfig());
+  const maxDiff = (a: Float32Array, b: Float32Array) =>
+    a.reduce((m, v, i) => Math.max(m, Math.abs(v - b[i])), 0);
+  assert.ok(maxDiff(await noCS.net.predict(plain), await noCS.net.predict(shuffled)) < 1e-6);
+  assert.ok(maxDiff(await full.net.predict(plain), await full.net.predict(shuffled)) > 1e-4);
+  for (const t of [noCS, full]) t.dispose();
+  shuffled.dispose();
+  plain.dispose();
+});
+
+/** PreparedSlices for the method: three small slices on a grid with features and targets. */
+function prepared(): PreparedSlice[] {
+  const rng = new Rng(11);
+  return ["S1", "S2", "S3", "S4"].map((name) => {
+    const n = 16, d = 6, M = 5;
+    const x = Float32Array.from({ length: n * d }, () => rng.normal());
+    const y = Float32Array.from(
+      { length: n * M },
+      (_, k) => x[Math.floor(k / M) * d + (k % M)] + 0.1 * rng.normal(),
+    );
+    const slice = {
+      name,
+      spots: Array.from({ length: n }, (_, i) => `${name}_${i}`),
+      array: {
+        x: Float64Array.from({ length: n }, (_, i) => i % 4),
+        y: Float64Array.from({ length: n }, (_, i) => Math.floor(i / 4)),
+      },
+    };
+    // deno-lint-ignore no-explicit-any
+    return { name, patient: name, n, x, y, slice: slice as any };
+  });
+}
+
+Deno.test("an interrupted fold resumes from its checkpoint and ends where an uninterrupted run ends", async () => {
+  const [test, ...train] = prepared();
+  const base = {
+    config: { hidden: 8, heads: 2, layers: 2, seed: 4 },
+    graph: { Q: 3, K: 3 },
+    backend: "cpu" as const,
+    lr: 1e-2,
+    epochs: 4,
+  };
+  const straight = await spahgcMethod({ ...base, progress: () => {} }).fit(train, 6, 5);
+  const expected = await straight.predict(test);
+  straight.dispose?.();
+  const dir = tempDir();
+  const first: string[] = [], second: string[] = [];
+  (await spahgcMethod({
+    ...base,
+    checkpointDir: dir,
+    stopAfterEpochs: 2,
+    progress: (l) => first.push(l),
+  }).fit(train, 6, 5)).dispose?.();
+  assert.equal(first.filter((l) => /epoch \d\/4 loss/.test(l)).length, 2);
+  const resumed = await spahgcMethod({
+    ...base,
+    checkpointDir: dir,
+    progress: (l) => second.push(l),
+  }).fit(train, 6, 5);
+  assert.ok(second.some((l) => /resumed .* after epoch 2/.test(l)), second.join("\n"));
+  assert.deepEqual(
+    second.filter((l) => /epoch \d\/4 loss/.test(l)).map((l) => l.match(/epoch (\d)/)![1]),
+    ["3", "4"],
+  );
+  const got = await resumed.predict(test);
+  resumed.dispose?.();
+  const diff = got.reduce((m, v, i) => Math.max(m, Math.abs(v - expected[i])), 0);
+  assert.ok(diff < 1e-5, `resumed prediction differs from the uninterrupted run by ${diff}`);
+});
