@@ -4,8 +4,10 @@
  *    targets (≤ 10 s, ≤ 2 GiB) and beside the same load with pandas + scipy, as ratios;
  * 2. HVG selection over the 36 sections per recipe (loading excluded), beside the ≤ 5 s target;
  * 3. built-in encoder throughput on the six imaged sections, decode included, with a worker per
- *    core and with one worker, beside the ≥ 200 patches/s target.
- * Options: --runs N, --only load|hvg|encoder, --json.
+ *    core and with one worker, beside the ≥ 200 patches/s target;
+ * 4. one SpaHGC training epoch (5 fold graphs) per TF.js backend, beside the ≤ 0.83 s target
+ *    and the authors' PyTorch 1.66 s on the same 2 cores; one JSON line per measurement.
+ * Options: --runs N, --only load|hvg|encoder|train, --json.
  */
 import { parseArgs } from "node:util";
 import { join } from "node:path";
@@ -164,5 +166,33 @@ if (want("encoder")) {
       }`,
     );
   }
+}
+if (want("train")) {
+  const rows = [];
+  for (const [b, epochs] of [["wasm", 3], ["webgpu", 1], ["cpu", 1]] as const) {
+    const r = new Deno.Command(Deno.execPath(), {
+      args: ["run", "-A", join(PROJECT_ROOT, "bench/train_epoch.ts"), b, String(epochs)],
+      stdout: "piped",
+      stderr: "piped",
+    }).outputSync();
+    const line = new TextDecoder().decode(r.stdout).split("\n").find((l) =>
+      l.includes("spahgc-train-epoch")
+    );
+    if (!line) {
+      console.log(
+        JSON.stringify({ measurement: "spahgc-train-epoch", backend: b, available: false }),
+      );
+      continue;
+    }
+    const m = JSON.parse(line);
+    const row = {
+      ...m,
+      ratioToTarget: m.secondsPerEpoch / 0.83,
+      ratioToAuthorsPytorch: m.secondsPerEpoch / 1.66,
+    };
+    rows.push(row);
+    console.log(JSON.stringify(row));
+  }
+  report.train = rows;
 }
 if (values.json) console.log(JSON.stringify(report, null, 2));

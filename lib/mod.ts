@@ -96,3 +96,14 @@ export {
   type PreparedSlice,
 } from "./train/experiment.ts";
 export { ridgeMethod } from "./model/methods.ts";
+export { spahgcMethod, type SpaHGCOptions } from "./model/spahgc_method.ts";
+export {
+  buildBank,
+  buildGraph,
+  type GraphParams,
+  graphStats,
+  type HeteroGraph,
+  PAPER_GRAPH,
+  RELEASED_GRAPH,
+} from "./graph/hetero.ts";
+export { type BackendName, useBackend } from "./model/backend.ts";

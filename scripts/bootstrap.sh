@@ -12,10 +12,10 @@ if [ ! -x node_modules/deno/bin.cjs ] || [ package-lock.json -nt node_modules/.p
   # `npm install` rather than `npm ci`: the lockfile pins every version, but the deno package
   # lists other platforms' binaries as optional dependencies, and `npm ci` refuses a lockfile
   # that lacks any of them (registry mirrors often carry only some platforms).
-  # onnxruntime-node ships its CPU binaries in the package; its install script would also fetch
-  # CUDA binaries from outside the npm registry. Skip that unless the user asks for it
-  # (ONNXRUNTIME_NODE_INSTALL=cuda12 npm run bootstrap, on a machine with CUDA 12 and network).
-  export ONNXRUNTIME_NODE_INSTALL="${ONNXRUNTIME_NODE_INSTALL:-skip}"
+  # .npmrc sets ignore-scripts: onnxruntime-node and usearch ship prebuilt binaries, and the
+  # deno package places its binary on first use (below). onnxruntime-node's install script would
+  # only fetch CUDA binaries from outside the npm registry; users with CUDA 12 who want them run
+  # `ONNXRUNTIME_NODE_INSTALL=cuda12 node node_modules/onnxruntime-node/script/install`.
   echo "bootstrap: npm install (from package-lock.json)" >&2
   npm install --no-audit --no-fund --loglevel=error >&2
 fi

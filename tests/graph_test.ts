@@ -9,6 +9,8 @@ import {
   RELEASED_GRAPH,
 } from "../lib/graph/hetero.ts";
 import { cosineTopK, euclideanKnn } from "../lib/graph/knn.ts";
+import { approximateCosineTopK } from "../lib/graph/ann.ts";
+import { Rng } from "../lib/mod.ts";
 import { throwsWith } from "./helpers.ts";
 
 Deno.test("exact kNN and cosine top-K, ties broken by the lower index", () => {
@@ -104,4 +106,24 @@ Deno.test("leakage: a held-out slice can never enter the reference bank or be it
   // Every retrieved reference comes from a bank slice.
   const g = buildGraph(target, buildBank([r1, r2], ["T"]), { ...PAPER_GRAPH, Q: 2, K: 3 });
   assert.ok(g.reference.origin.every((o) => o.slice === "R1" || o.slice === "R2"));
+});
+
+Deno.test("approximate retrieval (usearch HNSW) recovers the exact top-K with high recall", () => {
+  const rng = new Rng(21);
+  const dim = 32, nb = 5000, nq = 200, k = 7;
+  const bank = Float32Array.from({ length: nb * dim }, () => rng.normal());
+  const queries = Float32Array.from({ length: nq * dim }, () => rng.normal());
+  const exact = cosineTopK(queries, bank, dim, k),
+    approx = approximateCosineTopK(queries, bank, dim, k);
+  let hits = 0;
+  for (let q = 0; q < nq; q++) {
+    const truth = new Set(exact.index.subarray(q * k, (q + 1) * k));
+    for (const v of approx.index.subarray(q * k, (q + 1) * k)) if (truth.has(v)) hits++;
+  }
+  const recall = hits / (nq * k);
+  assert.ok(recall > 0.95, `recall@${k} = ${recall}`);
+  // Scores are cosine similarities, as the exact path reports them.
+  assert.ok(
+    Math.abs(approx.score[0] - exact.score[0]) < 1e-4 || approx.index[0] !== exact.index[0],
+  );
 });

@@ -162,7 +162,17 @@ Deno.test({
 });
 
 Deno.test("CLI: train --json has the shared report shape", () => {
-  const r = cli("train", "synthetic", "--folds", "P1_S1,P3_S2", "--json", "--cache", "none");
+  const r = cli(
+    "train",
+    "synthetic",
+    "--method",
+    "ridge",
+    "--folds",
+    "P1_S1,P3_S2",
+    "--json",
+    "--cache",
+    "none",
+  );
   assert.equal(r.code, 0, r.stderr);
   const out = JSON.parse(r.stdout);
   for (const k of ["method", "split", "backend", "device", "folds", "mean"]) assert.ok(k in out, k);
@@ -184,4 +194,36 @@ Deno.test("CLI: features --json reports one embedding per spot with the encoder'
     276,
   ], ["P2_S2", 276]]);
   assert.equal(cli("features", "synthetic", "--encoder", "weird").code, 1);
+});
+
+Deno.test("CLI: train --method spahgc reports the backend and device it used, and resumes from --out", () => {
+  const out = join(tempDir(), "run");
+  const args = [
+    "train",
+    "synthetic",
+    "--method",
+    "spahgc",
+    "--epochs",
+    "2",
+    "--folds",
+    "P2_S1",
+    "--backend",
+    "wasm",
+    "--out",
+    out,
+    "--json",
+  ];
+  const r = cli(...args);
+  assert.equal(r.code, 0, r.stderr);
+  const rep = JSON.parse(r.stdout);
+  assert.equal(rep.method, "spahgc");
+  assert.equal(rep.backend, "wasm");
+  assert.match(rep.device, /wasm/);
+  assert.equal(rep.folds[0].selection.epochs, 2);
+  assert.ok(rep.folds[0].pcc > 0, `PCC ${rep.folds[0].pcc}`);
+  assert.match(r.stderr, /epoch 2\/2/);
+  const again = cli(...args);
+  assert.match(again.stderr, /already done, skipped/);
+  assert.deepEqual(JSON.parse(again.stdout).folds, rep.folds);
+  assert.equal(cli("train", "synthetic", "--ablation", "no-xyz").code, 2);
 });

@@ -16,6 +16,7 @@
  */
 import { DataError } from "../errors.ts";
 import { cosineTopK, euclideanKnn } from "./knn.ts";
+import { approximateCosineTopK } from "./ann.ts";
 
 /** One slice's spots as the graph builder needs them. */
 export interface GraphSlice {
@@ -37,7 +38,15 @@ export interface GraphParams {
   ts: "knn" | "radius";
   /** RS edges: `cosine` top-K on [z ‖ y] (paper) or `euclidean` kNN with k = 3 (released). */
   rs: "cosine" | "euclidean";
+  /**
+   * CS retrieval: `exact` (batched dot products), `approximate` (usearch HNSW), or `auto`
+   * (approximate for banks over 100,000 spots). Default `auto`.
+   */
+  retrieval?: "exact" | "approximate" | "auto";
 }
+
+/** Banks above this size use approximate retrieval under `retrieval: "auto"`. */
+export const APPROXIMATE_BANK_SIZE = 100_000;
 
 export const PAPER_GRAPH: GraphParams = { Q: 5, K: 7, ts: "knn", rs: "cosine" };
 export const RELEASED_GRAPH: GraphParams = { Q: 5, K: 7, ts: "radius", rs: "euclidean" };
@@ -133,7 +142,16 @@ export function buildGraph(
     });
 
   // CS: top-K bank spots by cosine similarity of image embeddings.
-  const cs = cosineTopK(target.features, bank.features, dim, p.K);
+  const approximate = p.retrieval === "approximate" ||
+    ((p.retrieval ?? "auto") === "auto" && bank.n > APPROXIMATE_BANK_SIZE);
+  const cs = approximate
+    ? approximateCosineTopK(target.features, bank.features, dim, p.K)
+    : cosineTopK(target.features, bank.features, dim, p.K);
+  if (cs.index.some((v) => v < 0)) {
+    throw new DataError(
+      `retrieval returned fewer than K = ${p.K} references for some target spots`,
+    );
+  }
   // Reference nodes: the unique retrieved bank rows, in order of first retrieval.
   const nodeOf = new Map<number, number>();
   const bankRows: number[] = [];

@@ -1,0 +1,75 @@
+/**
+ * Child process of the benchmark: one SpaHGC training epoch on the HER2+ fold graphs (test B4:
+ * the 5 sections C2–C6 each as a target against a bank of the other four; built-in features,
+ * the 785 histogene genes, Q = 5, K = 7), one optimiser step per graph (both views, full loss,
+ * backward, AdamW). Prints one JSON line: backend, device, seconds per epoch, peak RSS.
+ */
+import { DATASETS, readHer2st, resolveDatasetDir, WarningLog } from "../lib/mod.ts";
+import { selectGenes } from "../lib/preprocess/hvg.ts";
+import { expressionTarget } from "../lib/preprocess/normalize.ts";
+import { builtinExtractor, sliceFeatures } from "../lib/features/extractors.ts";
+import { buildBank, buildGraph, type GraphSlice, PAPER_GRAPH } from "../lib/graph/hetero.ts";
+import { deviceDescription, tf, useBackend } from "../lib/model/backend.ts";
+import { DEFAULT_CONFIG, graphTensors, SpaHGCTrainer } from "../lib/model/spahgc.ts";
+
+const backend = await useBackend(Deno.args[0] as "wasm");
+const epochs = Number(Deno.args[1] ?? 1);
+const ds = readHer2st(resolveDatasetDir(DATASETS.find((d) => d.name === "her2st")!), {
+  log: new WarningLog(false),
+});
+const genes =
+  selectGenes(ds.slices, { recipe: "histogene", flavor: "seurat", nTop: 1000, targetSum: 1e6 })
+    .genes;
+const ex = builtinExtractor({ workers: 1 });
+const slices: GraphSlice[] = [];
+for (const name of ["C2", "C3", "C4", "C5", "C6"]) {
+  const s = ds.slices.find((x) => x.name === name)!;
+  const col = new Map(s.genes.map((g, j) => [g, j]));
+  const e = await sliceFeatures(s, ex);
+  slices.push({
+    name,
+    n: s.counts.nRows,
+    spots: s.spots,
+    coords: Float32Array.from(
+      { length: 2 * s.counts.nRows },
+      (_, k) => (k % 2 ? s.array.y[k >> 1] : s.array.x[k >> 1]),
+    ),
+    features: e.data,
+    expression: expressionTarget(s.counts, genes.map((g) => col.get(g)!)),
+  });
+}
+ex.close();
+const graphs = slices.map((t) => {
+  const g = buildGraph(t, buildBank(slices.filter((s) => s !== t), [t.name, "B4"]), PAPER_GRAPH);
+  return {
+    t: graphTensors(g),
+    y: tf.keep(tf.tensor2d(t.expression!, [t.n, genes.length])),
+    nT: g.target.n,
+    nR: g.reference.n,
+  };
+});
+const trainer = new SpaHGCTrainer({
+  ...DEFAULT_CONFIG,
+  dim: slices[0].features.length / slices[0].n,
+  genes: genes.length,
+});
+const epoch = async () => {
+  const t0 = performance.now();
+  for (const g of graphs) await trainer.trainStep(g.t, g.y);
+  return (performance.now() - t0) / 1000;
+};
+await trainer.trainStep(graphs[0].t, graphs[0].y); // warm-up (kernel compilation, allocation)
+const times: number[] = [];
+for (let e = 0; e < epochs; e++) times.push(await epoch());
+const hwm = Deno.readTextFileSync("/proc/self/status").match(/VmHWM:\s+(\d+) kB/);
+console.log(JSON.stringify({
+  measurement: "spahgc-train-epoch",
+  backend,
+  device: deviceDescription(),
+  graphs: graphs.map((g) => ({ targets: g.nT, references: g.nR })),
+  genes: genes.length,
+  secondsPerEpoch: times.sort((a, b) => a - b)[Math.floor(times.length / 2)],
+  epochsTimed: epochs,
+  peakRssMiB: hwm ? Number(hwm[1]) / 1024 : null,
+  tensors: tf.memory().numTensors,
+}));

@@ -1,0 +1,45 @@
+/**
+ * Approximate cosine top-K retrieval through usearch (HNSW; prebuilt binaries in the npm
+ * package), for reference banks too large for exact search (≳ 100k spots). Single-threaded
+ * construction and search so results are reproducible run to run.
+ */
+import usearch from "usearch";
+import type { TopK } from "./knn.ts";
+
+export function approximateCosineTopK(
+  queries: Float32Array,
+  bank: Float32Array,
+  dim: number,
+  k: number,
+): TopK {
+  const nb = bank.length / dim, nq = queries.length / dim;
+  if (nb < k) throw new RangeError(`top-${k} retrieval from a bank of ${nb} rows`);
+  const index = new usearch.Index({
+    dimensions: dim,
+    metric: usearch.MetricKind.Cos,
+    quantization: usearch.ScalarKind.F32,
+    multi: false,
+    connectivity: 16,
+    expansion_add: 128,
+    expansion_search: Math.max(64, 4 * k),
+  });
+  index.add(BigUint64Array.from({ length: nb }, (_, i) => BigInt(i)), bank, 1);
+  const res = index.search(queries, k, 1) as unknown as {
+    keys: BigUint64Array;
+    distances: Float32Array;
+    counts: BigUint64Array;
+  };
+  const out: TopK = {
+    k,
+    index: new Int32Array(nq * k).fill(-1),
+    score: new Float32Array(nq * k).fill(-Infinity),
+  };
+  for (let q = 0; q < nq; q++) {
+    const found = Number(res.counts[q]);
+    for (let j = 0; j < found; j++) {
+      out.index[q * k + j] = Number(res.keys[q * k + j]);
+      out.score[q * k + j] = 1 - res.distances[q * k + j];
+    }
+  }
+  return out;
+}
