@@ -103,6 +103,19 @@ Deno.test("leakage: a held-out slice can never enter the reference bank or be it
   await throwsWith(() => buildBank([r1, r2], ["R2"]), "held-out slice(s) R2");
   const withTarget = buildBank([r1, { ...target, expression: new Float32Array(4) }], []);
   await throwsWith(() => buildGraph(target, withTarget, PAPER_GRAPH), "in its own reference bank");
+  // A lone training slice may retrieve from itself only when asked, and never the same spot.
+  const self = buildGraph(
+    target,
+    buildBank([{ ...target, expression: new Float32Array(4) }], []),
+    { ...PAPER_GRAPH, Q: 2, K: 2 },
+    new Map([["T", target.spots]]),
+    { selfBank: true },
+  );
+  for (let t = 0; t < 4; t++) {
+    for (const r of self.cs.index.subarray(t * 2, t * 2 + 2)) {
+      assert.notEqual(self.reference.origin[r].spot, target.spots[t]);
+    }
+  }
   // Every retrieved reference comes from a bank slice.
   const g = buildGraph(target, buildBank([r1, r2], ["T"]), { ...PAPER_GRAPH, Q: 2, K: 3 });
   assert.ok(g.reference.origin.every((o) => o.slice === "R1" || o.slice === "R2"));

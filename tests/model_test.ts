@@ -315,3 +315,20 @@ Deno.test("an interrupted fold resumes from its checkpoint and ends where an uni
   const diff = got.reduce((m, v, i) => Math.max(m, Math.abs(v - expected[i])), 0);
   assert.ok(diff < 1e-5, `resumed prediction differs from the uninterrupted run by ${diff}`);
 });
+
+Deno.test("a fold with a single training slice trains (self bank, fixed epochs) and says so", async () => {
+  const [test, one] = prepared();
+  const p = await spahgcMethod({
+    config: { hidden: 8, heads: 2, layers: 2 },
+    graph: { Q: 3, K: 3 },
+    backend: "cpu",
+    epochs: 2,
+    progress: () => {},
+  }).fit([one], 6, 5);
+  assert.match(String(p.selection?.note), /retrieves from itself/);
+  assert.equal(p.selection?.validationSlice, null);
+  const pred = await p.predict(test);
+  assert.equal(pred.length, test.n * 5);
+  assert.ok(pred.every(Number.isFinite));
+  p.dispose?.();
+});

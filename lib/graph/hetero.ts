@@ -114,14 +114,20 @@ export function buildBank(slices: GraphSlice[], exclude: string[]): ReferenceBan
   return { slices: slices.map((s) => s.name), n, dim, genes, features, expression, origin };
 }
 
-/** Builds the graph of one target slice against a bank (which must not contain it). */
+/**
+ * Builds the graph of one target slice against a bank, which must not contain it — except when
+ * `selfBank` is set: a training slice that is the only one of its fold may retrieve from itself,
+ * never the same spot (training data only; a test slice never takes this path).
+ */
 export function buildGraph(
   target: GraphSlice,
   bank: ReferenceBank,
   p: GraphParams,
   bankSliceSpots?: Map<string, string[]>,
+  opts: { selfBank?: boolean } = {},
 ): HeteroGraph {
-  if (bank.slices.includes(target.name)) {
+  const selfIndex = bank.slices.indexOf(target.name);
+  if (selfIndex >= 0 && !opts.selfBank) {
     throw new DataError(`target slice ${target.name} is in its own reference bank`);
   }
   const dim = target.features.length / target.n;
@@ -144,9 +150,12 @@ export function buildGraph(
   // CS: top-K bank spots by cosine similarity of image embeddings.
   const approximate = p.retrieval === "approximate" ||
     ((p.retrieval ?? "auto") === "auto" && bank.n > APPROXIMATE_BANK_SIZE);
-  const cs = approximate
+  const sameSpot = selfIndex >= 0
+    ? (q: number, b: number) => bank.origin[b].slice === selfIndex && bank.origin[b].spot === q
+    : undefined;
+  const cs = approximate && !sameSpot
     ? approximateCosineTopK(target.features, bank.features, dim, p.K)
-    : cosineTopK(target.features, bank.features, dim, p.K);
+    : cosineTopK(target.features, bank.features, dim, p.K, sameSpot);
   if (cs.index.some((v) => v < 0)) {
     throw new DataError(
       `retrieval returned fewer than K = ${p.K} references for some target spots`,

@@ -149,14 +149,20 @@ export function spahgcMethod(o: SpaHGCOptions = {}): Method {
       const fitSlices = train.filter((t) => t !== val);
       const shuffleSeed = cfg.ablation.shuffleReferenceExpression ? cfg.seed + 99 : undefined;
       const excludeFor = (target: string) => [target, ...(val ? [val.name] : [])];
+      // A single training slice has no other slice to retrieve from: its bank is itself, same spot
+      // excluded (training only, and said so in the report).
+      const selfBank = fitSlices.length === 1;
       const trainGraphs = fitSlices.map((t) => {
-        const bank = buildBank(
+        const bank = selfBank ? buildBank([gs.get(t.name)!], val ? [val.name] : []) : buildBank(
           fitSlices.filter((s) => s !== t).map((s) => gs.get(s.name)!),
           excludeFor(t.name),
         );
         return {
           name: t.name,
-          g: graphTensors(buildGraph(gs.get(t.name)!, bank, graph), shuffleSeed),
+          g: graphTensors(
+            buildGraph(gs.get(t.name)!, bank, graph, undefined, { selfBank }),
+            shuffleSeed,
+          ),
           y: tf.keep(tf.tensor2d(t.y, [t.n, G])),
         };
       });
@@ -240,6 +246,9 @@ export function spahgcMethod(o: SpaHGCOptions = {}): Method {
         secondsPerEpoch: meta.history.length
           ? meta.history.reduce((a, h) => a + h.seconds, 0) / meta.history.length
           : null,
+        note: selfBank
+          ? "one training slice: its training graph retrieves from itself (same spot excluded)"
+          : undefined,
       };
       return {
         selection: selectionInfo,
