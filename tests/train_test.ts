@@ -227,3 +227,15 @@ Deno.test("CLI: train --method spahgc reports the backend and device it used, an
   assert.deepEqual(JSON.parse(again.stdout).folds, rep.folds);
   assert.equal(cli("train", "synthetic", "--ablation", "no-xyz").code, 2);
 });
+
+Deno.test("CLI: graph --json prints node, edge and degree statistics, never with the target in its bank", () => {
+  const r = cli("graph", "synthetic", "--target", "P2_S1", "--K", "4", "--json");
+  assert.equal(r.code, 0, r.stderr);
+  const g = JSON.parse(r.stdout);
+  assert.equal(g.slice, "P2_S1");
+  assert.equal(g.edges.ts, g.targets * 5);
+  assert.equal(g.edges.cs, g.targets * 4);
+  assert.ok(!g.referenceSlices.includes("P2_S1"));
+  assert.ok(g.references <= g.targets * 4 && g.references > 0);
+  assert.equal(cli("graph", "synthetic", "--target", "P2_S1", "--slices", "P2_S1,P1_S1").code, 1);
+});

@@ -21,6 +21,15 @@ import { methodByName } from "../model/methods.ts";
 import type { SpaHGCOptions } from "../model/spahgc_method.ts";
 import type { Ablation } from "../model/spahgc.ts";
 import { crossValidate } from "../train/experiment.ts";
+import {
+  buildBank,
+  buildGraph,
+  type GraphParams,
+  graphStats,
+  PAPER_GRAPH,
+} from "../graph/hetero.ts";
+import { expressionTarget } from "../preprocess/normalize.ts";
+import type { Slice } from "../data/slice.ts";
 import type { Split } from "../train/cv.ts";
 
 interface Command {
@@ -276,6 +285,98 @@ const COMMANDS: Record<string, Command> = {
         for (const n of sel.notes) console.log(`  ${n}`);
         for (const s of sel.perSlice) console.log(`  ${s.name}: ${s.hvg} HVGs`);
         console.log(sel.genes.join(" "));
+      }
+      return 0;
+    },
+  },
+  graph: {
+    usage:
+      "spahgc graph <dataset> --target SLICE [--slices A,B,…] [--Q 5] [--K 7] [--ts knn|radius] [--rs cosine|euclidean] [--encoder …] [--json]",
+    summary:
+      "build the heterogeneous graph of one target slice against a bank of the others and print its statistics",
+    options: {
+      target: { type: "string", help: "the target slice (never in its own bank)" },
+      slices: { type: "string", help: "bank slices (default: all other slices with an image)" },
+      Q: { type: "string", help: "TS neighbours (default 5)" },
+      K: { type: "string", help: "CS references per target (default 7)" },
+      ts: { type: "string", help: "knn (paper) | radius (released code)" },
+      rs: { type: "string", help: "cosine (paper) | euclidean (released code)" },
+      encoder: { type: "string", help: "builtin (default) | onnx:PATH | file:PATH" },
+      "data-dir": { type: "string", help: "data directory" },
+      json: { type: "boolean", help: "JSON output" },
+      ...GENE_OPTIONS,
+    },
+    async run([name], v) {
+      if (!name) throw new UsageError("missing <dataset>");
+      if (!v.target) throw new UsageError("missing --target SLICE");
+      const ds = await loadDataset(name, {
+        dataDir: v["data-dir"] as string | undefined,
+        log: new WarningLog(!v.json),
+      });
+      const target = ds.slices.find((s) => s.name === v.target);
+      if (!target) throw new DataError(`slice ${v.target} not in ${ds.name}`);
+      const bankNames = v.slices
+        ? String(v.slices).split(",")
+        : ds.slices.filter((s) => s.image && s !== target).map((s) => s.name);
+      const genes = selectGenes(ds.slices, geneParams(name, v)).genes;
+      const ex = parseEncoder((v.encoder as string | undefined) ?? "builtin");
+      try {
+        const prep = async (s: Slice) => {
+          const col = new Map(s.genes.map((g, j) => [g, j]));
+          const e = await sliceFeatures(s, ex);
+          return {
+            name: s.name,
+            n: s.counts.nRows,
+            spots: s.spots,
+            coords: Float32Array.from(
+              { length: 2 * s.counts.nRows },
+              (_, k) => (k % 2 ? s.array.y[k >> 1] : s.array.x[k >> 1]),
+            ),
+            features: e.data,
+            expression: expressionTarget(s.counts, genes.map((g) => col.get(g)!)),
+          };
+        };
+        const bankSlices = [];
+        for (const n of bankNames) {
+          const s = ds.slices.find((x) => x.name === n);
+          if (!s) throw new DataError(`slice ${n} not in ${ds.name}`);
+          bankSlices.push(await prep(s));
+        }
+        const p: GraphParams = {
+          ...PAPER_GRAPH,
+          ...(v.Q ? { Q: Number(v.Q) } : {}),
+          ...(v.K ? { K: Number(v.K) } : {}),
+          ...(v.ts ? { ts: v.ts as GraphParams["ts"] } : {}),
+          ...(v.rs ? { rs: v.rs as GraphParams["rs"] } : {}),
+        };
+        const g = buildGraph(
+          await prep(target),
+          buildBank(bankSlices, [target.name]),
+          p,
+          new Map(bankSlices.map((b) => [b.name, b.spots])),
+        );
+        const st = graphStats(g);
+        if (v.json) json({ params: p, genes: genes.length, ...st });
+        else {
+          console.log(
+            `graph of ${st.slice} (Q = ${p.Q}, K = ${p.K}, TS ${p.ts}, RS ${p.rs}) against ${
+              bankNames.join(", ")
+            }`,
+          );
+          console.log(
+            `  nodes: ${st.targets} targets, ${st.references} references (from ${
+              st.referenceSlices.join(", ")
+            })`,
+          );
+          console.log(`  edges: TS ${st.edges.ts}, CS ${st.edges.cs}, RS ${st.edges.rs}`);
+          console.log(
+            `  CS in-degree of references: ${st.degree.csPerReference.min}–${st.degree.csPerReference.max}; mean CS cosine ${
+              st.meanCsSimilarity.toFixed(3)
+            }`,
+          );
+        }
+      } finally {
+        await ex.close();
       }
       return 0;
     },
