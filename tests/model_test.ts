@@ -8,11 +8,14 @@ import { join } from "node:path";
 import { tf, useBackend } from "../lib/model/backend.ts";
 import {
   dense,
+  edgeAttention,
+  edgeMean,
   layerNorm,
   neighbourAttention,
   neighbourhood,
   neighbourMean,
   ParamStore,
+  reversedEdges,
 } from "../lib/model/layers.ts";
 import {
   contrastiveLoss,
@@ -67,6 +70,26 @@ const rand = (rng: Rng, shape: number[]) =>
     shape,
   );
 
+Deno.test("edge-list attention equals fixed-degree attention over the same (padded) neighbourhoods", async () => {
+  const rng = new Rng(8);
+  // A relation of 6 rows × degree 2 onto 4 sources, and its reverse both ways.
+  const index = Int32Array.from([0, 1, 1, 2, 1, 3, 0, 1, 2, -1, 1, 0]);
+  const lists: number[][] = [[], [], [], []];
+  index.forEach((s, e) => s >= 0 && lists[s].push(Math.floor(e / 2)));
+  const D = Math.max(...lists.map((l) => l.length));
+  const padded = new Int32Array(4 * D).fill(-1);
+  lists.forEach((l, r) => l.forEach((t, j) => (padded[r * D + j] = t)));
+  const q = rand(rng, [4, 6]) as tf.Tensor2D,
+    k = rand(rng, [6, 6]) as tf.Tensor2D,
+    v = rand(rng, [6, 6]) as tf.Tensor2D;
+  const a = await neighbourAttention(q, k, v, neighbourhood(padded, D), 2, 0, undefined).data();
+  const b = await edgeAttention(q, k, v, reversedEdges(index, 2, 4), 2, 0, undefined).data();
+  a.forEach((x, i) => assert.ok(Math.abs(x - b[i]) < 1e-5, `entry ${i}: ${x} vs ${b[i]}`));
+  const m1 = await neighbourMean(v, neighbourhood(padded, D)).data(),
+    m2 = await edgeMean(v, reversedEdges(index, 2, 4)).data();
+  m1.forEach((x, i) => assert.ok(Math.abs(x - m2[i]) < 1e-6));
+});
+
 Deno.test("gradients of dense, layer norm, neighbour mean and neighbour attention match finite differences", async () => {
   const rng = new Rng(1);
   const p = new ParamStore(rng);
@@ -74,6 +97,11 @@ Deno.test("gradients of dense, layer norm, neighbour mean and neighbour attentio
   const x = rand(rng, [5, 6]);
   const nb = neighbourhood(Int32Array.from([1, 2, -1, 0, 3, 4, 2, -1, -1, 0, 1, 2, 4, 3, 0]), 3);
   const w = rand(rng, [5, 4]);
+  const rev = reversedEdges(
+    Int32Array.from([1, 2, -1, 0, 3, 4, 2, -1, -1, 0, 1, 2, 4, 3, 0]),
+    3,
+    5,
+  );
   const checks: Record<string, (v: tf.Tensor) => tf.Scalar> = {
     "dense (input)": (v) => tf.sum(tf.mul(dense(d, v), w.slice([0, 0], [5, 4]))),
     "dense (weight)": (v) => tf.sum(tf.mul(dense({ W: v, b: d.b }, x), w)),
@@ -88,6 +116,24 @@ Deno.test("gradients of dense, layer norm, neighbour mean and neighbour attentio
             tf.mul(h, 0.7) as tf.Tensor2D,
             tf.tanh(h) as tf.Tensor2D,
             nb,
+            2,
+            0,
+            undefined,
+          ),
+          w,
+        ),
+      );
+    },
+    "edge mean": (v) => tf.sum(tf.mul(edgeMean(dense(d, v), rev), w)),
+    "edge attention": (v) => {
+      const h = dense(d, v);
+      return tf.sum(
+        tf.mul(
+          edgeAttention(
+            h,
+            tf.mul(h, 0.7) as tf.Tensor2D,
+            tf.tanh(h) as tf.Tensor2D,
+            rev,
             2,
             0,
             undefined,

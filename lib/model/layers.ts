@@ -122,22 +122,86 @@ export function disposeNeighbourhood(nb: Neighbourhood): void {
 }
 
 /**
- * Reverses a fixed-degree relation: for each source row (0..nSource), the destinations that
- * list it, padded to the largest in-degree with −1. Used for CNDA's reference ← target direction.
+ * A relation as an edge list, for neighbourhoods whose degree varies a lot (CNDA's reference ←
+ * target direction: a popular reference can be retrieved by > 100 targets while most are
+ * retrieved once, so padding to the largest degree would multiply the work).
  */
-export function reverseIndex(
-  index: Int32Array,
-  degree: number,
-  nSource: number,
-): { index: Int32Array; degree: number } {
-  const lists: number[][] = Array.from({ length: nSource }, () => []);
+export interface EdgeList {
+  /** [E] int32 source node of each edge. */
+  src: tf.Tensor1D;
+  /** [E] int32 destination node of each edge. */
+  dst: tf.Tensor1D;
+  nDst: number;
+  /** [nDst, 1] float32: number of incoming edges (≥ 1 to avoid division by zero). */
+  inDegree: tf.Tensor2D;
+}
+
+/** The edge list reversing a fixed-degree relation (row i lists its sources) onto its sources. */
+export function reversedEdges(index: Int32Array, degree: number, nSource: number): EdgeList {
+  const src: number[] = [], dst: number[] = [];
+  const deg = new Float32Array(nSource);
   for (let e = 0; e < index.length; e++) {
-    if (index[e] >= 0) lists[index[e]].push(Math.floor(e / degree));
+    if (index[e] < 0) continue;
+    src.push(Math.floor(e / degree)); // the row that listed it becomes the source
+    dst.push(index[e]);
+    deg[index[e]]++;
   }
-  const D = Math.max(1, ...lists.map((l) => l.length));
-  const out = new Int32Array(nSource * D).fill(-1);
-  lists.forEach((l, r) => l.forEach((t, j) => (out[r * D + j] = t)));
-  return { index: out, degree: D };
+  return {
+    src: tf.keep(tf.tensor1d(src, "int32")),
+    dst: tf.keep(tf.tensor1d(dst, "int32")),
+    nDst: nSource,
+    inDegree: tf.keep(tf.tensor2d(deg.map((d) => Math.max(1, d)), [nSource, 1])),
+  };
+}
+
+export function disposeEdges(e: EdgeList): void {
+  e.src.dispose();
+  e.dst.dispose();
+  e.inDegree.dispose();
+}
+
+/** Mean over incoming edges (GraphSAGE mean aggregation on an edge list). */
+export function edgeMean(x: tf.Tensor2D, e: EdgeList): tf.Tensor2D {
+  return tf.div(
+    tf.unsortedSegmentSum(tf.gather(x, e.src), e.dst, e.nDst),
+    e.inDegree,
+  ) as tf.Tensor2D;
+}
+
+/**
+ * The per-head maximum of the scores as a constant: the softmax does not depend on the shift, so
+ * no gradient needs to flow through it (tfjs's gradient of max costs more than the rest here).
+ */
+const shiftOf = tf.customGrad((x, _save) => ({
+  value: tf.max(x as tf.Tensor, 0, true),
+  gradFunc: () => tf.zerosLike(x as tf.Tensor),
+}));
+
+/**
+ * `neighbourAttention` on an edge list: per-edge scores, softmax over each destination's edges
+ * (stabilised by the per-head maximum over all edges — the same softmax, as a constant shift
+ * within a group cancels), dropout, Σ attn·v by segment sums. Destinations without edges get 0.
+ */
+export function edgeAttention(
+  q: tf.Tensor2D,
+  k: tf.Tensor2D,
+  v: tf.Tensor2D,
+  e: EdgeList,
+  heads: number,
+  attnDropout: number,
+  seed: number | undefined,
+): tf.Tensor2D {
+  const width = q.shape[1], dh = width / heads, E = e.src.shape[0];
+  const qe = tf.reshape(tf.gather(q, e.dst), [E, heads, dh]);
+  const ke = tf.reshape(tf.gather(k, e.src), [E, heads, dh]);
+  const ve = tf.reshape(tf.gather(v, e.src), [E, heads, dh]);
+  const score = tf.leakyRelu(tf.div(tf.sum(tf.mul(qe, ke), 2), Math.sqrt(dh)), 0.2); // [E, H]
+  const ex = tf.exp(tf.sub(score, shiftOf(score)));
+  const denom = tf.unsortedSegmentSum(ex, e.dst, e.nDst); // [nDst, H]
+  let attn = tf.div(ex, tf.gather(denom, e.dst)); // [E, H]
+  if (seed !== undefined && attnDropout > 0) attn = tf.dropout(attn, attnDropout, undefined, seed);
+  const msg = tf.reshape(tf.mul(tf.expandDims(attn, 2), ve), [E, width]);
+  return tf.unsortedSegmentSum(msg, e.dst, e.nDst) as tf.Tensor2D;
 }
 
 /** Mean of the neighbours' rows (GraphSAGE mean aggregation); nodes without neighbours get 0. */

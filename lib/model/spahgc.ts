@@ -13,8 +13,12 @@ import type { HeteroGraph } from "../graph/hetero.ts";
 import {
   type Dense,
   dense,
+  disposeEdges,
   disposeNeighbourhood,
   dropout,
+  edgeAttention,
+  type EdgeList,
+  edgeMean,
   layerNorm,
   leaky,
   neighbourAttention,
@@ -23,7 +27,7 @@ import {
   neighbourMean,
   type Norm,
   ParamStore,
-  reverseIndex,
+  reversedEdges,
 } from "./layers.ts";
 
 export interface Ablation {
@@ -80,7 +84,8 @@ export interface GraphTensors {
   yR: tf.Tensor2D;
   ts: Neighbourhood;
   cs: Neighbourhood;
-  csRev: Neighbourhood;
+  /** Reference ← target edges (the CS relation reversed), as an edge list. */
+  csRev: EdgeList;
   rs: Neighbourhood;
   dispose(): void;
 }
@@ -104,7 +109,6 @@ export function graphTensors(g: HeteroGraph, shuffleSeed?: number): GraphTensors
     hR.set(g.reference.features.subarray(r * d, (r + 1) * d), r * (d + M));
     hR.set(yR.subarray(r * M, (r + 1) * M), r * (d + M) + d);
   }
-  const rev = reverseIndex(g.cs.index, g.cs.degree, nR);
   const t: GraphTensors = {
     nT: g.target.n,
     nR,
@@ -113,11 +117,12 @@ export function graphTensors(g: HeteroGraph, shuffleSeed?: number): GraphTensors
     yR: tf.keep(tf.tensor2d(yR, [nR, M])),
     ts: neighbourhood(g.ts.index, g.ts.degree),
     cs: neighbourhood(g.cs.index, g.cs.degree),
-    csRev: neighbourhood(rev.index, rev.degree),
+    csRev: reversedEdges(g.cs.index, g.cs.degree, nR),
     rs: neighbourhood(g.rs.index, g.rs.degree),
     dispose() {
       for (const x of [t.xT, t.hR, t.yR]) x.dispose();
-      for (const nb of [t.ts, t.cs, t.csRev, t.rs]) disposeNeighbourhood(nb);
+      for (const nb of [t.ts, t.cs, t.rs]) disposeNeighbourhood(nb);
+      disposeEdges(t.csRev);
     },
   };
   return t;
@@ -212,7 +217,7 @@ export class SpaHGCNet {
           outR.push(
             P(
               "ro",
-              neighbourAttention(
+              edgeAttention(
                 P("rq", rk),
                 P("rk", t),
                 P("rv", t),
@@ -225,7 +230,12 @@ export class SpaHGCNet {
           );
         } else {
           outT.push(sage(`L${l}.csT`, r, t, g.cs));
-          outR.push(sage(`L${l}.csR`, t, r, g.csRev));
+          outR.push(
+            tf.add(
+              dense(D(`L${l}.csR.lin_l`), edgeMean(t, g.csRev)),
+              dense(D(`L${l}.csR.lin_r`), r),
+            ) as tf.Tensor2D,
+          );
         }
       }
       const mean = (
