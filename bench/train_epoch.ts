@@ -8,7 +8,13 @@ import { DATASETS, readHer2st, resolveDatasetDir, WarningLog } from "../lib/mod.
 import { selectGenes } from "../lib/preprocess/hvg.ts";
 import { expressionTarget } from "../lib/preprocess/normalize.ts";
 import { builtinExtractor, sliceFeatures } from "../lib/features/extractors.ts";
-import { buildBank, buildGraph, type GraphSlice, PAPER_GRAPH } from "../lib/graph/hetero.ts";
+import {
+  buildBank,
+  buildGraph,
+  type GraphSlice,
+  PAPER_GRAPH,
+  toGraphSlice,
+} from "../lib/graph/hetero.ts";
 import { deviceDescription, tf, useBackend } from "../lib/model/backend.ts";
 import { DEFAULT_CONFIG, graphTensors, SpaHGCTrainer } from "../lib/model/spahgc.ts";
 
@@ -26,17 +32,7 @@ for (const name of ["C2", "C3", "C4", "C5", "C6"]) {
   const s = ds.slices.find((x) => x.name === name)!;
   const col = new Map(s.genes.map((g, j) => [g, j]));
   const e = await sliceFeatures(s, ex);
-  slices.push({
-    name,
-    n: s.counts.nRows,
-    spots: s.spots,
-    coords: Float32Array.from(
-      { length: 2 * s.counts.nRows },
-      (_, k) => (k % 2 ? s.array.y[k >> 1] : s.array.x[k >> 1]),
-    ),
-    features: e.data,
-    expression: expressionTarget(s.counts, genes.map((g) => col.get(g)!)),
-  });
+  slices.push(toGraphSlice(s, e.data, expressionTarget(s.counts, genes.map((g) => col.get(g)!))));
 }
 ex.close();
 const graphs = slices.map((t) => {

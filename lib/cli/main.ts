@@ -27,6 +27,7 @@ import {
   type GraphParams,
   graphStats,
   PAPER_GRAPH,
+  toGraphSlice,
 } from "../graph/hetero.ts";
 import { expressionTarget } from "../preprocess/normalize.ts";
 import type { Slice } from "../data/slice.ts";
@@ -324,17 +325,7 @@ const COMMANDS: Record<string, Command> = {
         const prep = async (s: Slice) => {
           const col = new Map(s.genes.map((g, j) => [g, j]));
           const e = await sliceFeatures(s, ex);
-          return {
-            name: s.name,
-            n: s.counts.nRows,
-            spots: s.spots,
-            coords: Float32Array.from(
-              { length: 2 * s.counts.nRows },
-              (_, k) => (k % 2 ? s.array.y[k >> 1] : s.array.x[k >> 1]),
-            ),
-            features: e.data,
-            expression: expressionTarget(s.counts, genes.map((g) => col.get(g)!)),
-          };
+          return toGraphSlice(s, e.data, expressionTarget(s.counts, genes.map((g) => col.get(g)!)));
         };
         const bankSlices = [];
         for (const n of bankNames) {

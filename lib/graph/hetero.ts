@@ -31,6 +31,24 @@ export interface GraphSlice {
   expression?: Float32Array;
 }
 
+/**
+ * A slice as the graph builder sees it: spots, array-grid coordinates (for TS edges), its
+ * embeddings and, for reference slices, its expression targets (n × M).
+ */
+export function toGraphSlice(
+  s: { name: string; spots: string[]; array: { x: ArrayLike<number>; y: ArrayLike<number> } },
+  features: Float32Array,
+  expression?: Float32Array,
+): GraphSlice {
+  const n = s.spots.length;
+  const coords = new Float32Array(n * 2);
+  for (let i = 0; i < n; i++) {
+    coords[2 * i] = s.array.x[i];
+    coords[2 * i + 1] = s.array.y[i];
+  }
+  return { name: s.name, n, spots: s.spots, coords, features, expression };
+}
+
 export interface GraphParams {
   Q: number;
   K: number;

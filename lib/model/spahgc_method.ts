@@ -14,6 +14,7 @@ import {
   type GraphParams,
   type GraphSlice,
   PAPER_GRAPH,
+  toGraphSlice,
 } from "../graph/hetero.ts";
 import { sliceMetrics } from "../eval/metrics.ts";
 import type { Method, Predictor, PreparedSlice } from "../train/experiment.ts";
@@ -43,14 +44,7 @@ export interface SpaHGCOptions {
   progress?: (line: string) => void;
 }
 
-function graphSlice(p: PreparedSlice): GraphSlice {
-  const coords = new Float32Array(p.n * 2);
-  for (let i = 0; i < p.n; i++) {
-    coords[2 * i] = p.slice.array.x[i];
-    coords[2 * i + 1] = p.slice.array.y[i];
-  }
-  return { name: p.name, n: p.n, spots: p.slice.spots, coords, features: p.x, expression: p.y };
-}
+const graphSlice = (p: PreparedSlice): GraphSlice => toGraphSlice(p.slice, p.x, p.y);
 
 interface Checkpoint {
   epoch: number;
