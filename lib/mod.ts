@@ -107,3 +107,11 @@ export {
   RELEASED_GRAPH,
 } from "./graph/hetero.ts";
 export { type BackendName, useBackend } from "./model/backend.ts";
+export {
+  adjustedRandIndex,
+  type Alternative,
+  benjaminiHochberg,
+  mannWhitneyU,
+  type TestResult,
+  wilcoxonSignedRank,
+} from "./eval/stats.ts";

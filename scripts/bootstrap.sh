@@ -26,15 +26,15 @@ DENO="$(pwd)/node_modules/deno/deno"
 # 2. Debian packages for headless notebook execution and interop tests.
 need_apt=""
 command -v jupyter-nbconvert >/dev/null 2>&1 || need_apt="yes"
-/usr/bin/python3 -c "import anndata, scipy, pandas, onnx" >/dev/null 2>&1 || need_apt="yes"
+/usr/bin/python3 -c "import anndata, scipy, pandas, onnx, sklearn" >/dev/null 2>&1 || need_apt="yes"
 if [ -n "$need_apt" ] && [ "${SPAHGC_SKIP_APT:-0}" != "1" ]; then
   if command -v apt-get >/dev/null 2>&1; then
     SUDO=""
     [ "$(id -u)" = "0" ] || SUDO="sudo"
-    echo "bootstrap: apt-get install jupyter-nbconvert python3-ipykernel python3-anndata python3-scipy python3-onnx" >&2
+    echo "bootstrap: apt-get install jupyter-nbconvert python3-ipykernel python3-anndata python3-scipy python3-onnx python3-sklearn" >&2
     $SUDO apt-get update -qq >&2 || true
     DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends \
-      jupyter-nbconvert jupyter-client python3-ipykernel python3-anndata python3-scipy python3-pandas python3-h5py python3-onnx >&2
+      jupyter-nbconvert jupyter-client python3-ipykernel python3-anndata python3-scipy python3-pandas python3-h5py python3-onnx python3-sklearn >&2
   else
     echo "bootstrap: no apt-get; notebooks will run with the deno engine, Python interop tests are skipped" >&2
   fi

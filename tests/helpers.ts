@@ -17,7 +17,7 @@ function pythonHas(mods: string): boolean {
   }
 }
 
-export const HAVE_ANNDATA = pythonHas("anndata, scipy, numpy, pandas");
+export const HAVE_ANNDATA = pythonHas("anndata, scipy, numpy, pandas, sklearn");
 if (!HAVE_ANNDATA) {
   console.warn(
     "python3-anndata missing: Python interoperability tests are skipped (run scripts/bootstrap.sh)",
