@@ -115,3 +115,9 @@ export {
   type TestResult,
   wilcoxonSignedRank,
 } from "./eval/stats.ts";
+export {
+  kmeansLabels,
+  type LocalisationResult,
+  pcaScores,
+  tumourLocalisation,
+} from "./eval/clustering.ts";
