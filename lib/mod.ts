@@ -121,3 +121,16 @@ export {
   pcaScores,
   tumourLocalisation,
 } from "./eval/clustering.ts";
+export {
+  type DeRow,
+  differentialExpression,
+  type EnrichmentRow,
+  geneList,
+  type GeneSet,
+  hypergeometricSf,
+  overRepresentation,
+  readGmt,
+  readGoCsv,
+  toCsv,
+  writeGmt,
+} from "./eval/enrichment.ts";
