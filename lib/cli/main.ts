@@ -241,6 +241,7 @@ const COMMANDS: Record<string, Command> = {
             console.log(`  cell ${f.cell}: ${f.reason}\n    ${f.source.split("\n")[0]}`);
           }
           for (const m of r.missing) console.log(`  expected output not found: ${m}`);
+          if (r.retried) console.log(`  note: ran twice — ${r.retried}`);
         }
         if (!r.ok) break;
       }
