@@ -4,7 +4,7 @@
  * them, preprocessing and models consume them, `.h5ad` exchanges them with Python.
  */
 import type { CsrMatrix } from "./sparse.ts";
-import type { DataWarning } from "../errors.ts";
+import type { DataWarning, WarningLog } from "../errors.ts";
 
 /** Per-spot 2-D coordinates, stored as two columns. */
 export interface Coords {
@@ -114,6 +114,23 @@ export function makeUnique(names: readonly string[]): { names: string[]; duplica
     out[i] = candidate;
   }
   return { names: out, duplicated };
+}
+
+/**
+ * Gene names made unique as AnnData does, with one warning naming the file and the first
+ * duplicated gene when anything had to change. Shared by every reader.
+ */
+export function uniqueGeneNames(names: readonly string[], file: string, log: WarningLog): string[] {
+  const unique = makeUnique(names);
+  if (unique.duplicated.length) {
+    log.warn(
+      `${unique.duplicated.length} duplicated gene name(s) made unique as AnnData does ('X' → 'X-1'): ${
+        unique.duplicated.slice(0, 5).join(", ")
+      }`,
+      { file, gene: unique.duplicated[0] },
+    );
+  }
+  return unique.names;
 }
 
 /** Checks the internal consistency of a slice; throws a RangeError naming the slice. */

@@ -18,9 +18,9 @@ import { join } from "node:path";
 import { DataError, WarningLog } from "../errors.ts";
 import {
   type Dataset,
-  makeUnique,
   type Slice,
   type SliceImage,
+  uniqueGeneNames,
   validateSlice,
 } from "../data/slice.ts";
 import { column, exists, numberField, parseTable, readBytes, readMaybeGzip } from "./files.ts";
@@ -164,15 +164,7 @@ export function readHer2stSection(root: string, section: string, log = new Warni
     pixel.y[i] = numberField(st, r, cpy);
   });
 
-  const unique = makeUnique(table.colNames);
-  if (unique.duplicated.length) {
-    log.warn(
-      `${unique.duplicated.length} duplicated gene name(s) made unique as AnnData does ('X' → 'X-1'): ${
-        unique.duplicated.slice(0, 5).join(", ")
-      }`,
-      { file: cntPath, gene: unique.duplicated[0] },
-    );
-  }
+  const geneNames = uniqueGeneNames(table.colNames, cntPath, log);
 
   const labels: Record<string, (string | null)[]> = {};
   const pat = readPathologistLabels(root, section, spots, log);
@@ -186,7 +178,7 @@ export function readHer2stSection(root: string, section: string, log = new Warni
     counts: keepRows.length === table.rowNames.length
       ? table.counts
       : table.counts.selectRows(keepRows),
-    genes: unique.names,
+    genes: geneNames,
     spots,
     array,
     pixel,

@@ -18,9 +18,9 @@ import { DataError, WarningLog } from "../errors.ts";
 import { CsrMatrix } from "../data/sparse.ts";
 import {
   type Dataset,
-  makeUnique,
   type Slice,
   type SliceImage,
+  uniqueGeneNames,
   validateSlice,
 } from "../data/slice.ts";
 import { assertHdf5, column, exists, numberField, parseTable, readBytes } from "./files.ts";
@@ -108,18 +108,7 @@ export async function readVisium(outs: string, opts: VisiumOptions = {}): Promis
     csr = csr.selectCols(keep);
     names = keep.map((i) => names[i]);
   }
-  const unique = makeUnique(names);
-  if (unique.duplicated.length) {
-    log.warn(
-      `${unique.duplicated.length} duplicated gene name(s) made unique ('X' → 'X-1'): ${
-        unique.duplicated.slice(0, 5).join(", ")
-      }`,
-      {
-        file: h5path,
-        gene: unique.duplicated[0],
-      },
-    );
-  }
+  const geneNames = uniqueGeneNames(names, h5path, log);
 
   // Tissue positions.
   const posNew = join(outs, "spatial", "tissue_positions.csv");
@@ -215,7 +204,7 @@ export async function readVisium(outs: string, opts: VisiumOptions = {}): Promis
     name,
     patient: opts.patient ?? name,
     counts: csr,
-    genes: unique.names,
+    genes: geneNames,
     spots,
     array,
     pixel,
