@@ -44,10 +44,16 @@ Deno.test("dense X round-trips, and shape mismatches are rejected", async () => 
     obs: { n: new Float64Array([1, 2]), tag: ["x", "y"] },
     var: {},
     obsm: {},
+    layers: { measured: { nRows: 2, nCols: 3, data: new Float32Array([6, 5, 4, 3, 2, 1]) } },
     uns: { note: "hi", k: 3 },
   };
   await writeH5ad(f, ad);
   const back = await readH5ad(f);
+  assert.deepEqual(Array.from(back.layers!.measured.data), [6, 5, 4, 3, 2, 1]);
+  await assert.rejects(
+    () => writeH5ad(f, { ...ad, layers: { m: { nRows: 2, nCols: 2, data: new Float32Array(4) } } }),
+    /layers\['m'\] is 2×2, expected 2×3/,
+  );
   assert.deepEqual(Array.from((back.X as { data: Float32Array }).data), [1, 2, 3, 4, 5, 6]);
   assert.deepEqual(back.obs.tag, ["x", "y"]);
   assert.deepEqual(Array.from(back.obs.n as Float64Array), [1, 2]);
@@ -66,14 +72,18 @@ Deno.test({
   ignore: !HAVE_ANNDATA,
   async fn() {
     const f = join(tempDir(), "ours.h5ad");
-    await writeH5ad(f, sliceToAnnData(slice));
+    const ad = sliceToAnnData(slice);
+    const n = slice.counts.nRows, G = slice.counts.nCols;
+    const layer = Float32Array.from(slice.counts.toDense(), (v, k) => v + k);
+    await writeH5ad(f, { ...ad, layers: { shifted: { nRows: n, nCols: G, data: layer } } });
     const out = JSON.parse(python(
       `
 import anndata, json, sys
 a = anndata.read_h5ad(sys.argv[1])
 print(json.dumps({"shape": list(a.shape), "sum": float(a.X.sum()), "nnz": int(a.X.nnz), "obs0": a.obs_names[0], "var3": a.var_names[3],
   "domain": [str(v) for v in a.obs["label_domain"]], "dtype": str(a.obs["label_domain"].dtype),
-  "spatial0": [float(v) for v in a.obsm["spatial"][0]], "patient": a.uns["patient"], "array_x5": float(a.obs["array_x"].iloc[5])}))`,
+  "spatial0": [float(v) for v in a.obsm["spatial"][0]], "patient": a.uns["patient"], "array_x5": float(a.obs["array_x"].iloc[5]),
+  "layer_1_2": float(a.layers["shifted"][1, 2])}))`,
       f,
     ));
     assert.deepEqual(out.shape, [slice.counts.nRows, slice.counts.nCols]);
@@ -86,6 +96,7 @@ print(json.dumps({"shape": list(a.shape), "sum": float(a.X.sum()), "nnz": int(a.
     assert.deepEqual(out.spatial0, [slice.pixel.x[0], slice.pixel.y[0]]);
     assert.equal(out.patient, slice.patient);
     assert.equal(out.array_x5, slice.array.x[5]);
+    assert.equal(out.layer_1_2, layer[1 * G + 2]);
   },
 });
 
@@ -108,6 +119,8 @@ a.write_h5ad(sys.argv[1] + "/csr.h5ad")
 a.X = X
 a.write_h5ad(sys.argv[1] + "/dense.h5ad")
 b = a.copy(); b.X = sp.csc_matrix(X); b.write_h5ad(sys.argv[1] + "/csc.h5ad")
+a.layers["measured"] = X * 2
+a.write_h5ad(sys.argv[1] + "/layers.h5ad")
 `,
       dir,
     );
@@ -125,5 +138,20 @@ b = a.copy(); b.X = sp.csc_matrix(X); b.write_h5ad(sys.argv[1] + "/csc.h5ad")
       const s = annDataToSlice(ad, name);
       assert.deepEqual(Array.from(s.array.y), [1, 2, 3, 4]);
     }
+    const withLayer = await readH5ad(join(dir, "layers.h5ad"));
+    assert.deepEqual(Array.from(withLayer.layers!.measured.data), [
+      0,
+      2,
+      0,
+      4,
+      0,
+      6,
+      0,
+      0,
+      8,
+      10,
+      12,
+      0,
+    ]);
   },
 });

@@ -4,9 +4,9 @@
  * WebAssembly, so no native HDF5 is needed.
  *
  * Supported: X dense or CSR (CSC is read and converted); obs/var with names and columns
- * (numeric arrays, string arrays, categoricals with missing values); obsm dense arrays (e.g.
- * `spatial`); uns flat scalars (strings, numbers). Layers, obsp, varp and nested uns are written
- * empty and ignored when read.
+ * (numeric arrays, string arrays, categoricals with missing values); obsm and layers as dense
+ * arrays (e.g. `spatial`; a prediction's `measured` layer); uns flat scalars (strings, numbers).
+ * obsp, varp and nested uns are written empty and ignored when read.
  */
 import h5wasm from "h5wasm/node";
 import { CsrMatrix } from "../data/sparse.ts";
@@ -40,6 +40,8 @@ export interface AnnData {
   obs: Record<string, Column>;
   var: Record<string, Column>;
   obsm: Record<string, Dense2D>;
+  /** Dense layers with X's shape (e.g. `measured` beside a prediction). */
+  layers?: Record<string, Dense2D>;
   uns: Record<string, string | number>;
 }
 
@@ -162,7 +164,14 @@ export async function writeH5ad(path: string, ad: AnnData): Promise<void> {
       }
       writeArray(obsm, k, m.data, [m.nRows, m.nCols]);
     }
-    for (const k of ["varm", "obsp", "varp", "layers"]) emptyDict(f, k);
+    const layers = emptyDict(f, "layers");
+    for (const [k, m] of Object.entries(ad.layers ?? {})) {
+      if (m.nRows !== nObs || m.nCols !== nVar) {
+        throw new RangeError(`layers['${k}'] is ${m.nRows}×${m.nCols}, expected ${nObs}×${nVar}`);
+      }
+      writeArray(layers, k, m.data, [m.nRows, m.nCols]);
+    }
+    for (const k of ["varm", "obsp", "varp"]) emptyDict(f, k);
     const uns = emptyDict(f, "uns");
     for (const [k, v] of Object.entries(ad.uns)) {
       if (typeof v === "string") {
@@ -279,19 +288,24 @@ export async function readH5ad(path: string): Promise<AnnData> {
         X = new CsrMatrix(shape[1], shape[0], indptr, indices, data).transpose();
       } else throw new DataError(`X has unsupported encoding '${type}'`, { file: path });
     }
-    const obsm: Record<string, Dense2D> = {};
-    const og = f.get("obsm") as H5Group | null;
-    for (const k of og?.keys() ?? []) {
-      const e = og!.get(k);
-      if (e instanceof h5wasm.Dataset && e.shape?.length === 2) {
-        const v = toNumeric(e.value);
-        obsm[k] = {
-          nRows: e.shape[0],
-          nCols: e.shape[1],
-          data: v instanceof Int32Array ? Float64Array.from(v) : v,
-        };
+    const denseGroup = (name: string): Record<string, Dense2D> => {
+      const out: Record<string, Dense2D> = {};
+      const g = f.get(name) as H5Group | null;
+      for (const k of g?.keys() ?? []) {
+        const e = g!.get(k);
+        if (e instanceof h5wasm.Dataset && e.shape?.length === 2) {
+          const v = toNumeric(e.value);
+          out[k] = {
+            nRows: e.shape[0],
+            nCols: e.shape[1],
+            data: v instanceof Int32Array ? Float64Array.from(v) : v,
+          };
+        }
       }
-    }
+      return out;
+    };
+    const obsm = denseGroup("obsm");
+    const layers = denseGroup("layers");
     const uns: Record<string, string | number> = {};
     const ug = f.get("uns") as H5Group | null;
     for (const k of ug?.keys() ?? []) {
@@ -309,6 +323,7 @@ export async function readH5ad(path: string): Promise<AnnData> {
       obs: obs.cols,
       var: vars.cols,
       obsm,
+      layers,
       uns,
     };
   } finally {

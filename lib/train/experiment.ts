@@ -170,7 +170,15 @@ export async function crossValidate(o: CvOptions): Promise<CvReport> {
           { file: cfgPath },
         );
       }
-    } else writeFileAtomic(cfgPath, JSON.stringify({ hash: configHash, ...config }, null, 2));
+    } else {
+      // Where the data came from is recorded (not hashed: the same run may move between machines).
+      const dataset = {
+        name: o.dataset.name,
+        source: o.dataset.provenance.source,
+        location: o.dataset.provenance.location,
+      };
+      writeFileAtomic(cfgPath, JSON.stringify({ hash: configHash, dataset, ...config }, null, 2));
+    }
   }
 
   const results: FoldResult[] = [];
@@ -215,9 +223,19 @@ export async function crossValidate(o: CvOptions): Promise<CvReport> {
           X: { nRows: ps.n, nCols: genes.genes.length, data: pred },
           obsNames: ps.slice.spots,
           varNames: genes.genes,
-          obs: { pixel_x: ps.slice.pixel.x, pixel_y: ps.slice.pixel.y },
+          obs: {
+            pixel_x: ps.slice.pixel.x,
+            pixel_y: ps.slice.pixel.y,
+            array_x: ps.slice.array.x,
+            array_y: ps.slice.array.y,
+            ...Object.fromEntries(
+              Object.entries(ps.slice.labels).map(([k, v]) => [`label_${k}`, { categorical: v }]),
+            ),
+          },
           var: { pcc: Float64Array.from(m.perGene) },
           obsm: {},
+          // The measured expression on the same scale, so a run folder is evaluable on its own.
+          layers: { measured: { nRows: ps.n, nCols: genes.genes.length, data: ps.y } },
           uns: {
             method: o.method.name,
             test_slice: t,
