@@ -1,7 +1,12 @@
 /** PCA, k-means and tumour localisation (ARI against region labels). */
 import assert from "node:assert/strict";
 import { expressionTarget, generateSynthetic, Rng } from "../lib/mod.ts";
-import { kmeansLabels, pcaScores, tumourLocalisation } from "../lib/eval/clustering.ts";
+import {
+  kmeansLabels,
+  louvainLabels,
+  pcaScores,
+  tumourLocalisation,
+} from "../lib/eval/clustering.ts";
 import { adjustedRandIndex } from "../lib/eval/stats.ts";
 import { HAVE_ANNDATA, python } from "./helpers.ts";
 
@@ -48,4 +53,40 @@ Deno.test("k-means recovers well-separated groups; tumour localisation on the sy
   assert.ok(r.ariMeasured > 0.5, `measured ARI ${r.ariMeasured}`);
   assert.ok(Math.abs(r.ariPredicted) < 0.1, `noise ARI ${r.ariPredicted}`);
   assert.match(r.method, /k-means \(k = 2/);
+});
+
+Deno.test("Louvain on a kNN graph finds planted groups, is seed-reproducible, and scores tumour maps", () => {
+  const rng = new Rng(11);
+  // Three well-separated blobs in 5-D; Louvain's cluster count follows the data, not a k.
+  const n = 90, d = 5;
+  const x = new Float64Array(n * d);
+  const truth = Array.from({ length: n }, (_, i) => Math.floor(i / 30));
+  for (let i = 0; i < n; i++) {
+    for (let j = 0; j < d; j++) {
+      x[i * d + j] = truth[i] * 10 * (j === truth[i] ? 1 : 0) + rng.normal();
+    }
+  }
+  const a = louvainLabels(x, n, d, { neighbours: 10, seed: 3 });
+  assert.equal(new Set(a).size, 3);
+  assert.equal(adjustedRandIndex(a, truth), 1);
+  assert.deepEqual(louvainLabels(x, n, d, { neighbours: 10, seed: 3 }), a);
+  // Through the tumour-localisation path: measured synthetic expression, Louvain, labels returned.
+  const s = generateSynthetic().slices[2];
+  const G = s.counts.nCols;
+  const measured = expressionTarget(s.counts, Array.from({ length: G }, (_, j) => j));
+  const r = tumourLocalisation(measured, measured, G, s.labels.domain, {
+    tumourLabels: ["tumour"],
+    algorithm: "louvain",
+    resolution: 0.3,
+  });
+  assert.match(r.method, /Louvain \(resolution 0.3/);
+  assert.equal(r.clustersMeasured.length, r.spots);
+  assert.deepEqual(r.clustersPredicted, r.clustersMeasured);
+  assert.ok(r.ariMeasured > 0.3, `Louvain measured ARI ${r.ariMeasured}`);
+  // Missing labels are left out and counted, never guessed.
+  const partial = s.labels.domain.map((v, i) => (i % 4 === 0 ? null : v));
+  const r2 = tumourLocalisation(measured, measured, G, partial, { tumourLabels: ["tumour"] });
+  assert.equal(r2.excluded, partial.filter((v) => v === null).length);
+  assert.equal(r2.spots + r2.excluded, s.counts.nRows);
+  assert.ok(r2.spotIndex.every((i) => partial[i] !== null));
 });

@@ -1,11 +1,15 @@
 /**
  * Clustering of spots and tumour localisation (evaluation.md, "Tumour localisation"): PCA of a
- * slice's expression, k-means (k-means++ seeded, best of several restarts, as sklearn's
- * n_init), and the adjusted Rand index against reference region labels — on predicted and on
- * measured expression, the latter being the ceiling.
+ * slice's expression, then k-means (k-means++ seeded, best of several restarts, as sklearn's
+ * n_init) or Louvain communities on a kNN graph of the PC scores (scanpy's recipe), and the
+ * adjusted Rand index against reference region labels — on predicted and on measured
+ * expression, the latter being the ceiling.
  */
 import { EigenvalueDecomposition, Matrix } from "ml-matrix";
 import { kmeans } from "ml-kmeans";
+import { UndirectedGraph } from "graphology";
+import louvainModule from "graphology-communities-louvain";
+import { euclideanKnn } from "../graph/knn.ts";
 import { adjustedRandIndex } from "./stats.ts";
 
 /** Principal-component scores (n × k) of a row-major n × d matrix, columns centred. */
@@ -62,14 +66,93 @@ export function kmeansLabels(
   return best;
 }
 
-export interface LocalisationOptions {
+/** A small seeded generator (mulberry32) so Louvain's node order is reproducible. */
+function seededRandom(seed: number): () => number {
+  let a = (seed * 0x9e3779b9) >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = Math.imul(a ^ (a >>> 15), 1 | a);
+    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+/**
+ * Louvain communities (graphology) of n points on their symmetrised, unweighted
+ * `neighbours`-nearest-neighbour graph, as scanpy's `pp.neighbors` + `tl.louvain`. The number of
+ * clusters follows from `resolution` (higher → more clusters), not from k.
+ */
+export function louvainLabels(
+  x: ArrayLike<number>,
+  n: number,
+  d: number,
+  o: { neighbours?: number; resolution?: number; seed?: number } = {},
+): number[] {
+  const k = Math.min(o.neighbours ?? 15, n - 1);
+  const pts = Float32Array.from(x as ArrayLike<number>);
+  const nn = euclideanKnn(pts, pts, d, k, { self: true });
+  const g = new UndirectedGraph();
+  for (let i = 0; i < n; i++) g.addNode(i);
+  for (let i = 0; i < n; i++) {
+    for (let a = 0; a < k; a++) {
+      const j = nn.index[i * k + a];
+      if (j >= 0 && !g.hasEdge(i, j)) g.addEdge(i, j);
+    }
+  }
+  // The package is CommonJS: under Deno its default import is the module object.
+  type Louvain = (
+    g: UndirectedGraph,
+    o: { resolution: number; rng: () => number },
+  ) => Record<string, number>;
+  const mod = louvainModule as unknown as Louvain & { default?: Louvain };
+  const louvain = mod.default ?? mod;
+  const comm = louvain(g, { resolution: o.resolution ?? 1, rng: seededRandom(o.seed ?? 0) });
+  return Array.from({ length: n }, (_, i) => comm[String(i)]);
+}
+
+export type ClusterAlgorithm = "kmeans" | "louvain";
+
+export interface ClusterOptions {
+  algorithm?: ClusterAlgorithm;
+  /** k-means: number of clusters (default 2: tumour / non-tumour). */
+  k?: number;
+  /** PCA components before clustering (default 10). */
+  components?: number;
+  seed?: number;
+  /** Louvain: kNN graph size (default 15) and resolution (default 1). */
+  neighbours?: number;
+  resolution?: number;
+}
+
+/** Cluster labels of n spots × G genes: PCA then k-means or Louvain. */
+export function clusterExpression(
+  x: ArrayLike<number>,
+  n: number,
+  G: number,
+  o: ClusterOptions = {},
+): number[] {
+  const kk = Math.min(o.components ?? 10, n);
+  const pcs = pcaScores(x, n, G, kk);
+  return (o.algorithm ?? "kmeans") === "louvain"
+    ? louvainLabels(pcs, n, kk, o)
+    : kmeansLabels(pcs, n, kk, o.k ?? 2, o.seed ?? 0);
+}
+
+/** How `clusterExpression` was run, in words (for reports and manifests). */
+export function describeClustering(o: ClusterOptions = {}): string {
+  const comps = o.components ?? 10, seed = o.seed ?? 0;
+  return (o.algorithm ?? "kmeans") === "louvain"
+    ? `PCA (${comps} components) → ${o.neighbours ?? 15}-NN graph → Louvain (resolution ${
+      o.resolution ?? 1
+    }, seed ${seed})`
+    : `PCA (${comps} components) → k-means (k = ${o.k ?? 2}, k-means++, best of 10, seed ${seed})`;
+}
+
+export interface LocalisationOptions extends ClusterOptions {
   /** Labels counted as tumour (default: HER2+ pathologist "invasive cancer", "cancer in situ"). */
   tumourLabels?: string[];
   /** Labels left out (default: "undetermined"); spots without a label are left out too. */
   excludeLabels?: string[];
-  k?: number;
-  components?: number;
-  seed?: number;
 }
 
 export interface LocalisationResult {
@@ -78,6 +161,11 @@ export interface LocalisationResult {
   spots: number;
   excluded: number;
   method: string;
+  /** Indices (into the slice's spots) of the spots scored, and their labels and clusters. */
+  spotIndex: number[];
+  tumour: number[];
+  clustersPredicted: number[];
+  clustersMeasured: number[];
 }
 
 /**
@@ -95,23 +183,28 @@ export function tumourLocalisation(
   const exclude = new Set(o.excludeLabels ?? ["undetermined"]);
   const keep = labels.map((l, i) => (l !== null && !exclude.has(l) ? i : -1)).filter((i) => i >= 0);
   const truth = keep.map((i) => (tumour.has(labels[i]!) ? 1 : 0));
-  const k = o.k ?? 2, comps = o.components ?? 10, seed = o.seed ?? 0;
+  if (keep.length < 3) {
+    throw new RangeError(
+      `tumour localisation: ${keep.length} labelled spots (of ${labels.length}); need at least 3`,
+    );
+  }
   const cluster = (x: ArrayLike<number>) => {
     const sub = new Float64Array(keep.length * G);
     keep.forEach((i, r) => {
       for (let g = 0; g < G; g++) sub[r * G + g] = x[i * G + g];
     });
-    const kk = Math.min(comps, keep.length);
-    return kmeansLabels(pcaScores(sub, keep.length, G, kk), keep.length, kk, k, seed);
+    return clusterExpression(sub, keep.length, G, o);
   };
+  const cp = cluster(predicted), cm = cluster(measured);
   return {
-    ariPredicted: adjustedRandIndex(cluster(predicted), truth),
-    ariMeasured: adjustedRandIndex(cluster(measured), truth),
+    ariPredicted: adjustedRandIndex(cp, truth),
+    ariMeasured: adjustedRandIndex(cm, truth),
     spots: keep.length,
     excluded: labels.length - keep.length,
-    method:
-      `PCA (${comps} components) → k-means (k = ${k}, k-means++, best of 10, seed ${seed}) → ARI vs tumour (${
-        [...tumour].join(", ")
-      }) / non-tumour`,
+    method: `${describeClustering(o)} → ARI vs tumour (${[...tumour].join(", ")}) / non-tumour`,
+    spotIndex: keep,
+    tumour: truth,
+    clustersPredicted: cp,
+    clustersMeasured: cm,
   };
 }
