@@ -2,7 +2,10 @@
  * SpaHGC-TS — the public entry of the library.
  *
  * The folders follow the data's path: `io/` reads and writes files, `data/` holds the core
- * types and the dataset registry, `notebook/` runs notebooks, `provenance/` writes manifests.
+ * types and the dataset registry, `preprocess/` selects genes and normalises, `features/` embeds
+ * image patches, `graph/` builds the heterogeneous graph, `model/` holds SpaHGC and the
+ * baselines, `train/` runs cross-validation, `eval/` scores, tests, clusters and enriches,
+ * `plot/` turns results into figures, `notebook/` runs notebooks, `provenance/` writes manifests.
  *
  * @example
  * ```ts
@@ -116,21 +119,59 @@ export {
   wilcoxonSignedRank,
 } from "./eval/stats.ts";
 export {
+  clusterExpression,
+  type ClusterOptions,
   kmeansLabels,
   type LocalisationResult,
+  louvainLabels,
   pcaScores,
   tumourLocalisation,
 } from "./eval/clustering.ts";
+export {
+  alignToPrediction,
+  compareRuns,
+  evaluateRun,
+  loadRun,
+  type Run,
+  type RunComparison,
+  type RunEvaluation,
+  type RunSlice,
+} from "./eval/runs.ts";
 export {
   type DeRow,
   differentialExpression,
   type EnrichmentRow,
   geneList,
   type GeneSet,
+  geneSetCoverage,
   hypergeometricSf,
   overRepresentation,
+  readGeneSets,
   readGmt,
   readGoCsv,
   toCsv,
+  type TumourEnrichment,
+  tumourEnrichment,
   writeGmt,
 } from "./eval/enrichment.ts";
+export {
+  ablationCurveFigure,
+  type Background,
+  clusterMapFigure,
+  enrichmentBarFigure,
+  enrichmentDotFigure,
+  type Figure,
+  pccBarFigure,
+  pccBoxFigure,
+  runtimeFigure,
+  spatialExpressionFigure,
+} from "./plot/figures.ts";
+export {
+  closeRenderer,
+  displayFigure,
+  exportFigure,
+  figureHtml,
+  figureMimeBundle,
+  renderFigure,
+} from "./plot/export.ts";
+export { thumbnailDataUri } from "./io/image.ts";

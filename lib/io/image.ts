@@ -91,3 +91,25 @@ export async function encodePng(img: RgbImage): Promise<Uint8Array> {
     .png().toBuffer();
   return new Uint8Array(buf.buffer, buf.byteOffset, buf.length);
 }
+
+/**
+ * A small JPEG of a slice's image as a data URI, for drawing spots on the tissue: longest side
+ * at most `maxSide` px. `width`/`height` are the image's extent in the slice's pixel-coordinate
+ * frame (so plots place it under spots without rescaling the coordinates).
+ */
+export async function thumbnailDataUri(
+  img: SliceImage,
+  maxSide = 900,
+): Promise<{ source: string; width: number; height: number }> {
+  const { width, height } = await imageSize(img);
+  const factor = Math.min(1, maxSide / Math.max(width, height));
+  const small = await decodeImage(img, factor);
+  const jpeg = await sharp(small.data, {
+    raw: { width: small.width, height: small.height, channels: 3 },
+  }).jpeg({ quality: 80 }).toBuffer();
+  return {
+    source: `data:image/jpeg;base64,${jpeg.toString("base64")}`,
+    width: width / img.scale,
+    height: height / img.scale,
+  };
+}

@@ -86,13 +86,18 @@ export function startManifest(
   };
   return {
     manifest: m,
-    /** Records the wall time and writes `dir/manifest.json` atomically. */
-    finish(dir: string, outputs: string[], notes: string[] = []): Manifest {
+    /** Records the wall time and writes `dir/<file>` (default `manifest.json`) atomically. */
+    finish(
+      dir: string,
+      outputs: string[],
+      notes: string[] = [],
+      file = "manifest.json",
+    ): Manifest {
       m.wallSeconds = Math.round(performance.now() - t0) / 1000;
       m.outputs = outputs;
       m.notes.push(...notes);
       Deno.mkdirSync(dir, { recursive: true });
-      writeFileAtomic(join(dir, "manifest.json"), JSON.stringify(m, null, 2) + "\n");
+      writeFileAtomic(join(dir, file), JSON.stringify(m, null, 2) + "\n");
       return m;
     },
   };
