@@ -1,6 +1,6 @@
 /** Shared test helpers: temp dirs, Debian's python3 for independent reference values, data paths. */
 import { join } from "node:path";
-import { DATASETS, resolveDatasetDir } from "../lib/mod.ts";
+import { DATASETS, PROJECT_ROOT, resolveDatasetDir } from "../lib/mod.ts";
 
 /** Debian's interpreter (with python3-anndata/scipy from the bootstrap), not a pyenv shim. */
 export const PYTHON = "/usr/bin/python3";
@@ -78,4 +78,19 @@ export async function throwsWith(fn: () => unknown, ...fragments: string[]): Pro
     if (!err.message.includes(f)) throw new Error(`error message lacks '${f}': ${err.message}`);
   }
   return err;
+}
+
+/** Runs the `spahgc` CLI in a subprocess (colours off); exit code and both streams. */
+export function cli(...args: string[]): { code: number; stdout: string; stderr: string } {
+  const r = new Deno.Command(Deno.execPath(), {
+    args: ["run", "-A", join(PROJECT_ROOT, "lib/cli/main.ts"), ...args],
+    stdout: "piped",
+    stderr: "piped",
+    env: { NO_COLOR: "1" },
+  }).outputSync();
+  return {
+    code: r.code,
+    stdout: new TextDecoder().decode(r.stdout),
+    stderr: new TextDecoder().decode(r.stderr),
+  };
 }

@@ -12,21 +12,7 @@ import {
   sliceToAnnData,
   writeH5ad,
 } from "../lib/mod.ts";
-import { HER2ST_DIR, tempDir, throwsWith } from "./helpers.ts";
-
-function cli(...args: string[]): { code: number; stdout: string; stderr: string } {
-  const r = new Deno.Command(Deno.execPath(), {
-    args: ["run", "-A", join(PROJECT_ROOT, "lib/cli/main.ts"), ...args],
-    stdout: "piped",
-    stderr: "piped",
-    env: { NO_COLOR: "1" },
-  }).outputSync();
-  return {
-    code: r.code,
-    stdout: new TextDecoder().decode(r.stdout),
-    stderr: new TextDecoder().decode(r.stderr),
-  };
-}
+import { cli, HER2ST_DIR, tempDir, throwsWith } from "./helpers.ts";
 
 Deno.test("data directories resolve: explicit, then SPAHGC_DATA_DIR, then data/, then ../shared/data", () => {
   const env = tempDir();

@@ -1,14 +1,14 @@
 /** Metrics, folds, the ridge baseline and the resumable cross-validation runner. */
 import assert from "node:assert/strict";
 import { join } from "node:path";
-import { generateSynthetic, PROJECT_ROOT, Rng } from "../lib/mod.ts";
+import { generateSynthetic, Rng } from "../lib/mod.ts";
 import { sliceMetrics } from "../lib/eval/metrics.ts";
 import { makeFolds } from "../lib/train/cv.ts";
 import { fitRidge } from "../lib/model/ridge.ts";
 import { ridgeMethod } from "../lib/model/methods.ts";
 import { crossValidate, type Method } from "../lib/train/experiment.ts";
 import { builtinExtractor } from "../lib/features/extractors.ts";
-import { HAVE_ANNDATA, HER2ST_DIR, python, tempDir, throwsWith } from "./helpers.ts";
+import { cli, HAVE_ANNDATA, HER2ST_DIR, python, tempDir, throwsWith } from "./helpers.ts";
 
 Deno.test("slice PCC, RMSE and excluded constant genes match numpy/scipy", () => {
   const rng = new Rng(5);
@@ -129,19 +129,6 @@ Deno.test("cross-validation on the synthetic cohort learns image → expression,
     ex.close();
   }
 });
-
-function cli(...args: string[]) {
-  const r = new Deno.Command(Deno.execPath(), {
-    args: ["run", "-A", join(PROJECT_ROOT, "lib/cli/main.ts"), ...args],
-    stdout: "piped",
-    stderr: "piped",
-  }).outputSync();
-  return {
-    code: r.code,
-    stdout: new TextDecoder().decode(r.stdout),
-    stderr: new TextDecoder().decode(r.stderr),
-  };
-}
 
 Deno.test({
   name: "CLI: hvg her2st --json gives the histogene recipe's 785 genes with its parameters",

@@ -33,16 +33,8 @@ import { expressionTarget } from "../preprocess/normalize.ts";
 import type { Slice } from "../data/slice.ts";
 import type { Split } from "../train/cv.ts";
 
-interface Command {
-  usage: string;
-  summary: string;
-  options: Record<string, { type: "string" | "boolean"; help: string }>;
-  run(positionals: string[], values: Record<string, string | boolean | undefined>): Promise<number>;
-}
-
-const json = (o: unknown) => console.log(JSON.stringify(o, null, 2));
-
-class UsageError extends Error {}
+import { type Command, json, UsageError } from "./command.ts";
+import { ANALYSIS_COMMANDS } from "./analysis.ts";
 
 const GENE_OPTIONS = {
   recipe: {
@@ -540,6 +532,7 @@ const COMMANDS: Record<string, Command> = {
       return 0;
     },
   },
+  ...ANALYSIS_COMMANDS,
   demo: {
     usage: "spahgc demo [--engine auto|jupyter|deno]",
     summary: "the quick-start on the embedded synthetic data; outputs under figures/00_quickstart/",

@@ -240,3 +240,127 @@ export function toCsv(rows: object[]): string {
 export function geneList(genes: string[]): string {
   return genes.join("\n") + "\n";
 }
+
+/** Reads gene sets from a `.gmt` file, a GO `.csv` export, or a folder of those. */
+export function readGeneSets(path: string): GeneSet[] {
+  let stat: Deno.FileInfo;
+  try {
+    stat = Deno.statSync(path);
+  } catch {
+    throw new DataError("gene-set file not found (expected .gmt, GO .csv, or a folder of them)", {
+      file: path,
+    });
+  }
+  if (stat.isDirectory) {
+    const files = [...Deno.readDirSync(path)].filter((e) => /\.(gmt|csv)$/i.test(e.name))
+      .map((e) => `${path}/${e.name}`).sort();
+    if (!files.length) {
+      throw new DataError("folder holds no .gmt or .csv gene sets", { file: path });
+    }
+    return files.flatMap(readGeneSets);
+  }
+  if (/\.gmt$/i.test(path)) return readGmt(path);
+  if (/\.csv$/i.test(path)) return readGoCsv(path);
+  throw new DataError("unknown gene-set format; expected a .gmt or a GO .csv file", { file: path });
+}
+
+/**
+ * How much of the gene sets the analysis can see: set genes outside the universe (the genes
+ * tested) cannot be hits and are left out of the hypergeometric counts — said here, not hidden.
+ */
+export function geneSetCoverage(
+  sets: GeneSet[],
+  universe: string[],
+  minSize = 1,
+): {
+  setGenes: number;
+  inUniverse: number;
+  unknown: number;
+  setsKept: number;
+  setsDropped: number;
+} {
+  const U = new Set(universe);
+  const all = new Set(sets.flatMap((s) => s.genes));
+  const inU = [...all].filter((g) => U.has(g)).length;
+  const kept = sets.filter((s) => s.genes.filter((g) => U.has(g)).length >= minSize).length;
+  return {
+    setGenes: all.size,
+    inUniverse: inU,
+    unknown: all.size - inU,
+    setsKept: kept,
+    setsDropped: sets.length - kept,
+  };
+}
+
+export interface TumourEnrichmentOptions {
+  /** Labels counted as tumour (default: HER2+ "invasive cancer", "cancer in situ"). */
+  tumourLabels?: string[];
+  /** Labels left out of both groups (default "undetermined"); unlabelled spots are left out too. */
+  excludeLabels?: string[];
+  /** Adjusted-p cut for DE genes and enriched sets (default 0.05). */
+  q?: number;
+  /** Smallest set size within the universe (default 5). */
+  minSetSize?: number;
+}
+
+export interface SourceEnrichment {
+  de: DeRow[];
+  significant: string[];
+  enrichment: EnrichmentRow[];
+}
+
+export interface TumourEnrichment {
+  tumourSpots: number;
+  otherSpots: number;
+  excludedSpots: number;
+  predicted: SourceEnrichment;
+  measured: SourceEnrichment;
+  /** DE genes significant in both. */
+  overlap: string[];
+  coverage: ReturnType<typeof geneSetCoverage>;
+  notes: string[];
+}
+
+/**
+ * Tumour vs non-tumour on one slice, on predicted and on measured expression (same spots and
+ * genes): rank-sum DE with BH, then over-representation of the significant genes in `sets`
+ * (universe = genes tested). The measured side is the reference the prediction is judged by.
+ */
+export function tumourEnrichment(
+  predicted: ArrayLike<number>,
+  measured: ArrayLike<number>,
+  genes: string[],
+  labels: (string | null)[],
+  sets: GeneSet[],
+  o: TumourEnrichmentOptions = {},
+): TumourEnrichment {
+  const tumour = new Set(o.tumourLabels ?? ["invasive cancer", "cancer in situ"]);
+  const exclude = new Set(o.excludeLabels ?? ["undetermined"]);
+  const q = o.q ?? 0.05, minSize = o.minSetSize ?? 5;
+  const usable = labels.map((l) => l !== null && !exclude.has(l));
+  const inA = labels.map((l, i) => usable[i] && tumour.has(l!));
+  const inB = labels.map((l, i) => usable[i] && !tumour.has(l!));
+  const run = (x: ArrayLike<number>): SourceEnrichment => {
+    const de = differentialExpression(x, genes.length, genes, inA, inB);
+    const significant = de.filter((r) => r.padj < q).map((r) => r.gene);
+    return { de, significant, enrichment: overRepresentation(significant, genes, sets, minSize) };
+  };
+  const p = run(predicted), m = run(measured);
+  const mSet = new Set(m.significant);
+  const coverage = geneSetCoverage(sets, genes, minSize);
+  const excluded = usable.filter((u) => !u).length;
+  const notes = [
+    `${excluded} spots without a usable label left out (unlabelled or ${[...exclude].join(", ")})`,
+    `gene sets: ${coverage.setGenes} distinct genes, ${coverage.unknown} not among the ${genes.length} genes tested (cannot be hits; left out of the counts); ${coverage.setsDropped} of ${sets.length} sets have < ${minSize} tested genes and are not tested`,
+  ];
+  return {
+    tumourSpots: inA.filter(Boolean).length,
+    otherSpots: inB.filter(Boolean).length,
+    excludedSpots: excluded,
+    predicted: p,
+    measured: m,
+    overlap: p.significant.filter((g) => mSet.has(g)),
+    coverage,
+    notes,
+  };
+}

@@ -78,7 +78,7 @@ function spatialPanels(
       constrain: "domain",
     };
     layout[layoutKey("y", i)] = {
-      domain: [0, 0.92],
+      domain: [0, 0.9],
       range: [extent.y1, extent.y0],
       visible: false,
       scaleanchor: axisId("x", i),
@@ -86,11 +86,13 @@ function spatialPanels(
       constrain: "domain",
     };
     annotations.push({
-      text: t,
-      x: x0 + w / 2,
-      y: 0.97,
-      xref: "paper",
-      yref: "paper",
+      text: wrap(t),
+      // Placed on the panel's drawn domain (after the equal-aspect constraint shrinks it).
+      x: 0.5,
+      y: 1.01,
+      xref: `${axisId("x", i)} domain`,
+      yref: `${axisId("y", i)} domain`,
+      yanchor: "bottom",
       showarrow: false,
       font: { ...FONT, size: 13 },
     });
@@ -112,6 +114,34 @@ function spatialPanels(
     }
   });
   return { ...layout, annotations, images };
+}
+
+/** Breaks a panel title into lines of at most `width` characters (plotly does not wrap). */
+function wrap(text: string, width = 34): string {
+  const lines: string[] = [];
+  let cur = "";
+  for (const word of text.split(" ")) {
+    if (cur && (cur + " " + word).length > width) {
+      lines.push(cur);
+      cur = word;
+    } else cur = cur ? `${cur} ${word}` : word;
+  }
+  if (cur) lines.push(cur);
+  return lines.join("<br>");
+}
+
+/** Figure size for `n` panels of the tissue's aspect ratio, plus room for legend/colour bar. */
+function spatialSize(
+  extent: { x0: number; x1: number; y0: number; y1: number },
+  n: number,
+  side: number,
+): { width: number; height: number } {
+  const panel = 300;
+  const aspect = (extent.y1 - extent.y0) / Math.max(1e-9, extent.x1 - extent.x0);
+  return {
+    width: panel * n + side,
+    height: Math.round(Math.min(700, Math.max(220, panel * aspect)) + 90),
+  };
 }
 
 function extentOf(
@@ -182,12 +212,13 @@ export function spatialExpressionFigure(o: {
     hovertemplate: `${o.gene}: %{marker.color:.3f}<extra>${p.title}</extra>`,
     showlegend: false,
   }));
+  const extent = extentOf(o.panels, o.background);
   return {
     data,
     layout: {
       ...spatialPanels(
         o.panels.map((p) => p.title),
-        extentOf(o.panels, o.background),
+        extent,
         o.background,
       ),
       title: { text: o.gene, font: { ...FONT, size: 15 }, x: 0.01 },
@@ -197,9 +228,8 @@ export function spatialExpressionFigure(o: {
         cmax,
         colorbar: { title: { text: o.scaleLabel ?? "ln(1 + CPM)" }, thickness: 12, len: 0.8 },
       },
-      width: 250 * o.panels.length + 120,
-      height: 330,
-      margin: { l: 10, r: 10, t: 40, b: 10 },
+      ...spatialSize(extent, o.panels.length, 120),
+      margin: { l: 10, r: 10, t: 60, b: 10 },
       font: FONT,
       plot_bgcolor: "white",
       paper_bgcolor: "white",
@@ -252,15 +282,15 @@ export function clusterMapFigure(
   const titles = o.panels.map((
     p,
   ) => (p.ari === undefined ? p.title : `${p.title} (ARI ${p.ari.toFixed(3)})`));
+  const extent = extentOf(o.panels, o.background);
   return {
     data,
     layout: {
-      ...spatialPanels(titles, extentOf(o.panels, o.background), o.background),
+      ...spatialPanels(titles, extent, o.background),
       title: o.title ? { text: o.title, font: { ...FONT, size: 15 }, x: 0.01 } : undefined,
       legend: { groupclick: "toggleitem", font: { ...FONT, size: 10 } },
-      width: 260 * o.panels.length + 160,
-      height: 340,
-      margin: { l: 10, r: 10, t: 40, b: 10 },
+      ...spatialSize(extent, o.panels.length, 190),
+      margin: { l: 10, r: 10, t: 60, b: 10 },
       font: FONT,
       plot_bgcolor: "white",
       paper_bgcolor: "white",

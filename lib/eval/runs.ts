@@ -1,0 +1,342 @@
+/**
+ * Run folders as evaluation input. A `spahgc train --out DIR` folder holds `config.json` and, per
+ * test slice, `<slice>.predictions.h5ad` (X = prediction, layers['measured'] = truth on the same
+ * scale, obs = coordinates and labels). This module reads such folders back, checks that
+ * prediction and truth describe the same spots and genes, recomputes the metrics, and compares two
+ * runs slice by slice with the paired Wilcoxon test — the `evaluate` and `compare` commands.
+ */
+import { join } from "node:path";
+import { DataError } from "../errors.ts";
+import { exists } from "../io/files.ts";
+import { type AnnData, readH5ad } from "../io/h5ad.ts";
+import type { Dataset } from "../data/slice.ts";
+import { expressionTarget, type TargetTransform } from "../preprocess/normalize.ts";
+import { meanStd, sliceMetrics } from "./metrics.ts";
+import { type Alternative, type TestResult, wilcoxonSignedRank } from "./stats.ts";
+
+/** Expression of some spots × genes, row-major, with its names. */
+export interface Expression {
+  spots: string[];
+  genes: string[];
+  values: ArrayLike<number>;
+}
+
+/** One test slice of a run, prediction and truth aligned (same spots, same genes, same order). */
+export interface RunSlice {
+  test: string;
+  file: string;
+  spots: string[];
+  genes: string[];
+  predicted: Float32Array;
+  measured: Float32Array;
+  pixel: { x: Float64Array; y: Float64Array };
+  /** Region labels per spot (e.g. `pathologist`), null where missing. */
+  labels: Record<string, (string | null)[]>;
+  /** What had to be fixed up to align prediction and truth (reordering, …). */
+  notes: string[];
+}
+
+export interface Run {
+  dir: string;
+  method: string;
+  config: Record<string, unknown>;
+  slices: RunSlice[];
+}
+
+/**
+ * Returns `truth` rearranged into the prediction's spot and gene order. Same names in another
+ * order is fixed up (and said); a spot or gene present on one side only is an error naming it;
+ * a NaN or infinite prediction is an error naming the spot and gene.
+ */
+export function alignToPrediction(
+  pred: Expression,
+  truth: Expression,
+  file: string,
+): { measured: Float32Array; notes: string[] } {
+  const n = pred.spots.length, G = pred.genes.length;
+  if (pred.values.length !== n * G) {
+    throw new DataError(`prediction has ${pred.values.length} values, expected ${n}×${G}`, {
+      file,
+    });
+  }
+  for (let k = 0; k < n * G; k++) {
+    if (!Number.isFinite(pred.values[k])) {
+      let bad = 0;
+      for (let j = k; j < n * G; j++) if (!Number.isFinite(pred.values[j])) bad++;
+      throw new DataError(
+        `prediction is ${
+          pred.values[k]
+        } (${bad} non-finite values in all); expected finite numbers`,
+        { file, spot: pred.spots[Math.floor(k / G)], gene: pred.genes[k % G] },
+      );
+    }
+  }
+  const index = (names: string[], what: string) => {
+    const m = new Map<string, number>();
+    names.forEach((v, i) => {
+      if (m.has(v)) throw new DataError(`duplicate ${what} name in the truth`, { file });
+      m.set(v, i);
+    });
+    return m;
+  };
+  const spotAt = index(truth.spots, "spot"), geneAt = index(truth.genes, "gene");
+  const rows = pred.spots.map((s) => {
+    const i = spotAt.get(s);
+    if (i === undefined) {
+      throw new DataError("predicted spot has no measured expression", { file, spot: s });
+    }
+    return i;
+  });
+  const cols = pred.genes.map((g) => {
+    const j = geneAt.get(g);
+    if (j === undefined) throw new DataError("predicted gene was not measured", { file, gene: g });
+    return j;
+  });
+  if (truth.spots.length !== n) {
+    const extra = truth.spots.find((s) => !pred.spots.includes(s));
+    throw new DataError(
+      `truth has ${truth.spots.length} spots, the prediction ${n}; expected the same spots`,
+      { file, spot: extra },
+    );
+  }
+  const notes: string[] = [];
+  const movedSpots = rows.filter((r, i) => r !== i).length;
+  const movedGenes = cols.filter((c, j) => c !== j).length;
+  if (movedSpots) {
+    notes.push(
+      `${file}: truth reordered to the prediction's spot order (${movedSpots} of ${n} spots moved)`,
+    );
+  }
+  if (movedGenes) {
+    notes.push(
+      `${file}: truth reordered to the prediction's gene order (${movedGenes} of ${G} genes moved)`,
+    );
+  }
+  const Gt = truth.genes.length;
+  const measured = new Float32Array(n * G);
+  for (let i = 0; i < n; i++) {
+    for (let g = 0; g < G; g++) measured[i * G + g] = truth.values[rows[i] * Gt + cols[g]];
+  }
+  return { measured, notes };
+}
+
+function dense(ad: AnnData, file: string): Float32Array {
+  if ("indptr" in ad.X) return Float32Array.from(ad.X.toDense());
+  if (!ad.X.data) throw new DataError("X is empty", { file });
+  return ad.X.data instanceof Float32Array ? ad.X.data : Float32Array.from(ad.X.data);
+}
+
+/**
+ * Reads a run folder. Truth comes from each file's `measured` layer; folders written before that
+ * layer existed need `truth`, the dataset the run was trained on (its target transform is taken
+ * from `config.json`).
+ */
+export async function loadRun(dir: string, truth?: Dataset): Promise<Run> {
+  const cfgPath = join(dir, "config.json");
+  if (!exists(cfgPath)) {
+    throw new DataError("not a run folder: no config.json (expected `spahgc train --out` output)", {
+      file: dir,
+    });
+  }
+  const config = JSON.parse(Deno.readTextFileSync(cfgPath)) as Record<string, unknown>;
+  const files = [...Deno.readDirSync(dir)]
+    .filter((e) => e.isFile && e.name.endsWith(".predictions.h5ad"))
+    .map((e) => e.name)
+    .sort();
+  if (!files.length) {
+    throw new DataError(
+      "run folder holds no <slice>.predictions.h5ad (did the run finish a fold?)",
+      {
+        file: dir,
+      },
+    );
+  }
+  const slices: RunSlice[] = [];
+  for (const name of files) {
+    const file = join(dir, name);
+    const ad = await readH5ad(file);
+    const test = String(ad.uns.test_slice ?? name.replace(/\.predictions\.h5ad$/, ""));
+    const pred: Expression = { spots: ad.obsNames, genes: ad.varNames, values: dense(ad, file) };
+    let truthExpr: Expression;
+    const layer = ad.layers?.measured;
+    if (layer) {
+      truthExpr = { spots: ad.obsNames, genes: ad.varNames, values: layer.data };
+    } else if (truth) {
+      const s = truth.slices.find((x) => x.name === test);
+      if (!s) throw new DataError(`slice ${test} is not in dataset ${truth.name}`, { file });
+      const col = new Map(s.genes.map((g, j) => [g, j]));
+      const cols = ad.varNames.map((g) => {
+        const j = col.get(g);
+        if (j === undefined) {
+          throw new DataError(`gene missing from slice ${test}`, { file, gene: g });
+        }
+        return j;
+      });
+      truthExpr = {
+        spots: s.spots,
+        genes: ad.varNames,
+        values: expressionTarget(s.counts, cols, (config.target ?? "paper") as TargetTransform),
+      };
+    } else {
+      throw new DataError(
+        "no layers['measured'] (written before runs kept the truth); pass the dataset it was trained on",
+        { file },
+      );
+    }
+    const { measured, notes } = alignToPrediction(pred, truthExpr, file);
+    const labels: Record<string, (string | null)[]> = {};
+    for (const [k, v] of Object.entries(ad.obs)) {
+      if (k.startsWith("label_") && typeof v === "object" && "categorical" in v) {
+        labels[k.slice(6)] = v.categorical;
+      }
+    }
+    if (!Object.keys(labels).length && truth) {
+      const s = truth.slices.find((x) => x.name === test)!;
+      const order = new Map(s.spots.map((v, i) => [v, i]));
+      for (const [k, v] of Object.entries(s.labels)) {
+        labels[k] = ad.obsNames.map((spot) => v[order.get(spot)!]);
+      }
+    }
+    const num = (k: string) => {
+      const c = ad.obs[k];
+      return c && !Array.isArray(c) && !("categorical" in c)
+        ? Float64Array.from(c)
+        : new Float64Array(ad.obsNames.length);
+    };
+    slices.push({
+      test,
+      file,
+      spots: pred.spots,
+      genes: pred.genes,
+      predicted: pred.values as Float32Array,
+      measured,
+      pixel: { x: num("pixel_x"), y: num("pixel_y") },
+      labels,
+      notes,
+    });
+  }
+  return { dir, method: String(config.method ?? "unknown"), config, slices };
+}
+
+export interface SliceEvaluation {
+  test: string;
+  spots: number;
+  genes: number;
+  pcc: number;
+  rmse: number;
+  top50: number;
+  genesExcluded: number;
+}
+
+export interface RunEvaluation {
+  dir: string;
+  method: string;
+  config: Record<string, unknown>;
+  slices: SliceEvaluation[];
+  mean: { pcc: number; rmse: number; top50: number };
+  std: { pcc: number; rmse: number; top50: number };
+  notes: string[];
+}
+
+/** Metrics of every test slice of a run, recomputed from its files (evaluation.md). */
+export function evaluateRun(run: Run): RunEvaluation {
+  const rows = run.slices.map((s): SliceEvaluation => {
+    const m = sliceMetrics(s.predicted, s.measured, s.spots.length, s.genes.length);
+    return {
+      test: s.test,
+      spots: s.spots.length,
+      genes: s.genes.length,
+      pcc: m.pcc,
+      rmse: m.rmse,
+      top50: m.top50,
+      genesExcluded: m.genesExcluded,
+    };
+  });
+  const agg = (k: "pcc" | "rmse" | "top50") => meanStd(rows.map((r) => r[k]));
+  const pcc = agg("pcc"), rmse = agg("rmse"), top50 = agg("top50");
+  return {
+    dir: run.dir,
+    method: run.method,
+    config: run.config,
+    slices: rows,
+    mean: { pcc: pcc.mean, rmse: rmse.mean, top50: top50.mean },
+    std: { pcc: pcc.std, rmse: rmse.std, top50: top50.std },
+    notes: [
+      "PCC: mean over genes of the per-gene Pearson r within a slice; then mean ± sample SD over slices",
+      ...run.slices.flatMap((s) => s.notes),
+    ],
+  };
+}
+
+export interface RunComparison {
+  a: string;
+  b: string;
+  slices: string[];
+  pccA: number[];
+  pccB: number[];
+  /** Mean of (a − b) over the shared slices. */
+  meanDifference: number;
+  test: TestResult;
+  notes: string[];
+}
+
+/**
+ * Paired comparison of two evaluated runs on the slices both predicted: the Wilcoxon
+ * signed-rank test of per-slice PCC (scipy's defaults; `alternative` as scipy's, a vs b).
+ */
+export function compareRuns(
+  a: RunEvaluation,
+  b: RunEvaluation,
+  alternative: Alternative = "two-sided",
+): RunComparison {
+  const inB = new Map(b.slices.map((s) => [s.test, s]));
+  const shared = a.slices.filter((s) => inB.has(s.test));
+  const notes: string[] = [];
+  const onlyA = a.slices.filter((s) => !inB.has(s.test)).map((s) => s.test);
+  const onlyB = b.slices.filter((s) => !shared.some((x) => x.test === s.test)).map((s) => s.test);
+  if (onlyA.length) notes.push(`left out, only in ${a.dir}: ${onlyA.join(", ")}`);
+  if (onlyB.length) notes.push(`left out, only in ${b.dir}: ${onlyB.join(", ")}`);
+  if (shared.length < 2) {
+    throw new DataError(
+      `the runs share ${shared.length} test slice(s); a paired test needs at least 2`,
+      { file: `${a.dir} vs ${b.dir}` },
+    );
+  }
+  for (const s of shared) {
+    const t = inB.get(s.test)!;
+    if (s.genes !== t.genes || s.spots !== t.spots) {
+      notes.push(
+        `${s.test}: ${s.spots}×${s.genes} in ${a.dir} but ${t.spots}×${t.genes} in ${b.dir} — PCCs are over different spots/genes`,
+      );
+    }
+  }
+  // A paired test is only fair when both runs saw the same data in the same way.
+  for (const k of ["split", "slices", "geneParams", "geneMode", "target", "encoder"]) {
+    const va = JSON.stringify(a.config[k]), vb = JSON.stringify(b.config[k]);
+    if (va !== vb) {
+      notes.push(`runs differ in ${k}: ${va} vs ${vb} — not a like-for-like comparison`);
+    }
+  }
+  const pccA = shared.map((s) => s.pcc), pccB = shared.map((s) => inB.get(s.test)!.pcc);
+  if (shared.length < 6) {
+    notes.push(
+      `n = ${shared.length}: the exact two-sided signed-rank test cannot reach p < 0.05 below n = 6`,
+    );
+  }
+  if (pccA.every((v, i) => v === pccB[i])) {
+    throw new DataError(
+      `the runs have identical PCC on all ${shared.length} shared slices; there is nothing to test`,
+      { file: `${a.dir} vs ${b.dir}` },
+    );
+  }
+  return {
+    a: a.dir,
+    b: b.dir,
+    slices: shared.map((s) => s.test),
+    pccA,
+    pccB,
+    meanDifference: pccA.reduce((acc, v, i) => acc + v - pccB[i], 0) / shared.length,
+    test: wilcoxonSignedRank(pccA, pccB, { alternative }),
+    notes,
+  };
+}

@@ -1,0 +1,263 @@
+/** Run folders as evaluation input: alignment checks, recomputed metrics, paired comparison, CLI. */
+import assert from "node:assert/strict";
+import { join } from "node:path";
+import { generateSynthetic, readH5ad, writeH5ad } from "../lib/mod.ts";
+import { alignToPrediction, compareRuns, evaluateRun, loadRun } from "../lib/eval/runs.ts";
+import { wilcoxonSignedRank } from "../lib/eval/stats.ts";
+import { ridgeMethod } from "../lib/model/methods.ts";
+import { crossValidate } from "../lib/train/experiment.ts";
+import { builtinExtractor } from "../lib/features/extractors.ts";
+import { cli, HAVE_ANNDATA, python, tempDir, throwsWith, writeText } from "./helpers.ts";
+
+Deno.test("prediction and truth: reordered spots/genes are aligned and said; missing spots, NaN are errors", async () => {
+  const pred = { spots: ["a", "b", "c"], genes: ["G1", "G2"], values: [1, 2, 3, 4, 5, 6] };
+  const truth = { spots: ["c", "a", "b"], genes: ["G2", "G1"], values: [60, 50, 20, 10, 40, 30] };
+  const r = alignToPrediction(pred, truth, "p.h5ad");
+  assert.deepEqual(Array.from(r.measured), [10, 20, 30, 40, 50, 60]);
+  assert.equal(r.notes.length, 2);
+  assert.match(r.notes[0], /3 of 3 spots moved/);
+  assert.match(r.notes[1], /2 of 2 genes moved/);
+  assert.deepEqual(alignToPrediction(pred, { ...pred }, "p").notes, []);
+  await throwsWith(
+    () => alignToPrediction(pred, { ...truth, spots: ["c", "a", "x"] }, "p.h5ad"),
+    "p.h5ad",
+    "spot b",
+    "no measured expression",
+  );
+  await throwsWith(
+    () => alignToPrediction(pred, { ...truth, genes: ["G2", "G9"] }, "p.h5ad"),
+    "gene G1",
+    "not measured",
+  );
+  await throwsWith(
+    () =>
+      alignToPrediction(
+        pred,
+        { spots: ["a", "b", "c", "d"], genes: ["G1", "G2"], values: new Array(8).fill(0) },
+        "p.h5ad",
+      ),
+    "spot d",
+    "truth has 4 spots, the prediction 3",
+  );
+  await throwsWith(
+    () => alignToPrediction({ ...pred, values: [1, 2, NaN, 4, 5, NaN] }, truth, "p.h5ad"),
+    "spot b",
+    "gene G1",
+    "NaN (2 non-finite values in all)",
+  );
+});
+
+const ds = generateSynthetic();
+const geneParams = {
+  recipe: "intersection" as const,
+  flavor: "seurat" as const,
+  nTop: 1000,
+  targetSum: 1e6,
+};
+
+/** A ridge run on the synthetic cohort, written to a folder (shared by the tests below). */
+async function ridgeRun(): Promise<
+  { dir: string; report: Awaited<ReturnType<typeof crossValidate>> }
+> {
+  const dir = join(tempDir(), "ridge");
+  const ex = builtinExtractor({ workers: 1 });
+  try {
+    const report = await crossValidate({
+      dataset: ds,
+      method: ridgeMethod(),
+      extractor: ex,
+      geneParams,
+      out: dir,
+      cacheDir: null,
+      progress: () => {},
+    });
+    return { dir, report };
+  } finally {
+    await ex.close();
+  }
+}
+const ridge = ridgeRun();
+
+Deno.test("a run folder evaluates on its own: metrics equal the training-time ones; labels come back", async () => {
+  const { dir, report } = await ridge;
+  const run = await loadRun(dir);
+  assert.equal(run.method, "ridge");
+  assert.equal(run.slices.length, 6);
+  const ev = evaluateRun(run);
+  for (const f of report.folds) {
+    const s = ev.slices.find((x) => x.test === f.test)!;
+    assert.ok(Math.abs(s.pcc - f.pcc) < 1e-9, `${f.test} PCC`);
+    assert.ok(Math.abs(s.rmse - f.rmse) < 1e-9, `${f.test} RMSE`);
+    assert.equal(s.genesExcluded, f.genesExcluded);
+  }
+  assert.ok(Math.abs(ev.mean.pcc - report.mean.pcc) < 1e-9);
+  const s0 = run.slices[0];
+  const src = ds.slices.find((s) => s.name === s0.test)!;
+  assert.deepEqual(s0.labels.domain, src.labels.domain);
+  assert.deepEqual(Array.from(s0.pixel.x), Array.from(src.pixel.x));
+  await throwsWith(() => loadRun(tempDir()), "no config.json");
+});
+
+Deno.test({
+  name: "per-slice PCC of a run folder equals numpy's, read through Python anndata",
+  ignore: !HAVE_ANNDATA,
+  async fn() {
+    const { dir } = await ridge;
+    const ev = evaluateRun(await loadRun(dir));
+    const out = JSON.parse(python(
+      `
+import anndata, json, sys, glob, numpy as np
+res = {}
+for f in sorted(glob.glob(sys.argv[1] + "/*.predictions.h5ad")):
+    a = anndata.read_h5ad(f)
+    p, t = np.asarray(a.X, dtype=np.float64), np.asarray(a.layers["measured"], dtype=np.float64)
+    rs = []
+    for g in range(p.shape[1]):
+        if p[:, g].std() > 0 and t[:, g].std() > 0:
+            rs.append(np.corrcoef(p[:, g], t[:, g])[0, 1])
+    res[a.uns["test_slice"]] = float(np.mean(rs))
+print(json.dumps(res))`,
+      dir,
+    ));
+    for (const s of ev.slices) assert.ok(Math.abs(out[s.test] - s.pcc) < 1e-5, s.test);
+  },
+});
+
+Deno.test("two runs compare by paired Wilcoxon on shared slices; differences in setup are flagged", async () => {
+  const { dir } = await ridge;
+  // A degraded copy of the run: predictions mixed with noise, one slice dropped.
+  const worse = join(tempDir(), "worse");
+  Deno.mkdirSync(worse);
+  const cfg = JSON.parse(Deno.readTextFileSync(join(dir, "config.json")));
+  Deno.writeTextFileSync(join(worse, "config.json"), JSON.stringify({ ...cfg, encoder: "other" }));
+  let k = 0;
+  for (
+    const e of [...Deno.readDirSync(dir)].filter((e) => e.name.endsWith(".h5ad")).sort((a, b) =>
+      a.name.localeCompare(b.name)
+    ).slice(1)
+  ) {
+    const ad = await readH5ad(join(dir, e.name));
+    const x = ad.X as { data: Float32Array };
+    const noisy = Float32Array.from(x.data, (v, i) => v + 3 * Math.sin(i * 12.9898 + k));
+    k++;
+    await writeH5ad(join(worse, e.name), {
+      ...ad,
+      X: { nRows: ad.obsNames.length, nCols: ad.varNames.length, data: noisy },
+    });
+  }
+  const a = evaluateRun(await loadRun(dir)), b = evaluateRun(await loadRun(worse));
+  const c = compareRuns(a, b, "greater");
+  assert.equal(c.slices.length, 5);
+  assert.ok(c.notes.some((n) => /only in .*ridge: P1_S1/.test(n)), c.notes.join("; "));
+  assert.ok(c.notes.some((n) => /differ in encoder/.test(n)));
+  assert.ok(c.meanDifference > 0);
+  const ref = wilcoxonSignedRank(c.pccA, c.pccB, { alternative: "greater" });
+  assert.deepEqual(c.test, ref);
+  assert.equal(c.test.pValue, 1 / 32, "all five differences positive: exact one-sided p = 1/2^5");
+  await throwsWith(
+    () => compareRuns(a, { ...b, slices: b.slices.slice(0, 1) }),
+    "share 1 test slice",
+  );
+});
+
+Deno.test("CLI: evaluate, compare, cluster and enrich on a run folder, with tables and figures", async () => {
+  const { dir, report } = await ridge;
+  const ev = cli("evaluate", dir, "--json");
+  assert.equal(ev.code, 0, ev.stderr);
+  const e = JSON.parse(ev.stdout);
+  assert.ok(Math.abs(e.mean.pcc - report.mean.pcc) < 1e-9);
+  const out = tempDir();
+  const ev2 = cli("evaluate", dir, "--out", out);
+  assert.equal(ev2.code, 0, ev2.stderr);
+  const csv = Deno.readTextFileSync(join(out, "metrics.csv")).trim().split("\n");
+  assert.equal(csv[0], "test,spots,genes,pcc,rmse,top50,genesExcluded");
+  assert.equal(csv.length, 7);
+  for (
+    const f of [
+      "metrics.md",
+      "metrics.manifest.json",
+      "pcc_per_slice.html",
+      "pcc_per_slice.manifest.json",
+    ]
+  ) {
+    assert.ok(Deno.statSync(join(out, f)).size > 0, f);
+  }
+  const same = cli("compare", dir, dir, "--json");
+  assert.equal(same.code, 1);
+  assert.match(same.stderr, /identical PCC on all 6 shared slices/);
+  assert.equal(cli("compare", dir).code, 2);
+  assert.equal(cli("compare", dir, dir, "--alternative", "bigger").code, 2);
+
+  const cl = cli(
+    "cluster",
+    dir,
+    "--slice",
+    "P1_S1",
+    "--labels",
+    "domain",
+    "--tumour",
+    "tumour",
+    "--json",
+  );
+  assert.equal(cl.code, 0, cl.stderr);
+  const c = JSON.parse(cl.stdout);
+  assert.equal(c.spots, ds.slices[0].counts.nRows);
+  assert.ok(c.ariMeasured > 0.3, `measured ARI ${c.ariMeasured}`);
+  const noSlice = cli("cluster", dir, "--labels", "domain");
+  assert.equal(noSlice.code, 2);
+  assert.match(noSlice.stderr, /--slice is needed: the run has 6 test slices/);
+  const badLabels = cli("cluster", dir, "--slice", "P1_S1");
+  assert.equal(badLabels.code, 1);
+  assert.match(badLabels.stderr, /no 'pathologist' labels \(has: domain\)/);
+
+  // Gene sets: one planted set of the synthetic tumour genes, one with genes the data lack.
+  const genes = (await loadRun(dir)).slices[0].genes;
+  const gmt = writeText(
+    tempDir(),
+    "sets.gmt",
+    `tumour_markers\tplanted\t${
+      genes.slice(0, 12).join("\t")
+    }\nunknown\tnone\tNOPE1\tNOPE2\tNOPE3\tNOPE4\tNOPE5\n`,
+  );
+  const enrichOut = tempDir();
+  const en = cli(
+    "enrich",
+    dir,
+    "--slice",
+    "P1_S1",
+    "--labels",
+    "domain",
+    "--tumour",
+    "tumour",
+    "--gene-sets",
+    gmt,
+    "--min-set-size",
+    "3",
+    "--out",
+    enrichOut,
+    "--json",
+  );
+  assert.equal(en.code, 0, en.stderr);
+  const r = JSON.parse(en.stdout);
+  assert.ok(r.deGenes.measured > 0);
+  assert.equal(r.coverage.unknown, 5);
+  assert.equal(r.coverage.setsDropped, 1);
+  assert.ok(r.notes.some((n: string) => /5 not among the/.test(n)));
+  for (
+    const f of [
+      "de_predicted.csv",
+      "de_measured.csv",
+      "enrichment_measured.csv",
+      "genes_measured.txt",
+      "background.txt",
+      "de_genes.gmt",
+      "summary.json",
+      "enrichment_dots.html",
+    ]
+  ) {
+    assert.ok(Deno.statSync(join(enrichOut, f)).size > 0, f);
+  }
+  const listed = Deno.readTextFileSync(join(enrichOut, "genes_measured.txt")).trim().split("\n");
+  assert.equal(listed.length, r.deGenes.measured);
+  assert.equal(cli("enrich", dir, "--slice", "P1_S1").code, 2);
+});
