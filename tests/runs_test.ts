@@ -2,7 +2,13 @@
 import assert from "node:assert/strict";
 import { join } from "node:path";
 import { generateSynthetic, readH5ad, writeH5ad } from "../lib/mod.ts";
-import { alignToPrediction, compareRuns, evaluateRun, loadRun } from "../lib/eval/runs.ts";
+import {
+  aggregateSeeds,
+  alignToPrediction,
+  compareRuns,
+  evaluateRun,
+  loadRun,
+} from "../lib/eval/runs.ts";
 import { wilcoxonSignedRank } from "../lib/eval/stats.ts";
 import { ridgeMethod } from "../lib/model/methods.ts";
 import { crossValidate } from "../lib/train/experiment.ts";
@@ -158,6 +164,30 @@ Deno.test("two runs compare by paired Wilcoxon on shared slices; differences in 
     () => compareRuns(a, { ...b, slices: b.slices.slice(0, 1) }),
     "share 1 test slice",
   );
+  assert.ok(c.notes.some((n) => n.includes("smallest exact two-sided p is 2/2^5 = 0.0625")));
+
+  // Seeds: aggregate per slice over runs, then over slices; and per run, then over runs.
+  const seed2 = {
+    ...a,
+    dir: "seed2",
+    slices: a.slices.map((s, i) => ({ ...s, pcc: s.pcc + 0.01 * i, rmse: s.rmse + 0.1 })),
+  };
+  seed2.mean = {
+    ...a.mean,
+    pcc: seed2.slices.reduce((t, s) => t + s.pcc, 0) / 6,
+    rmse: a.mean.rmse + 0.1,
+  };
+  const agg = aggregateSeeds([a, seed2]);
+  agg.slices.forEach((s, i) => {
+    assert.ok(Math.abs(s.pcc - (a.slices[i].pcc + 0.005 * i)) < 1e-12);
+    assert.ok(Math.abs(s.pccStd - Math.SQRT1_2 * 0.01 * i) < 1e-12, "sample SD of two values");
+  });
+  assert.ok(Math.abs(agg.overSeeds.pcc - (a.mean.pcc + seed2.mean.pcc) / 2) < 1e-12);
+  assert.ok(
+    Math.abs(agg.overSeeds.pccStd - Math.SQRT1_2 * Math.abs(seed2.mean.pcc - a.mean.pcc)) < 1e-12,
+  );
+  assert.ok(Math.abs(agg.overSlices.pcc - agg.overSeeds.pcc) < 1e-12, "a mean of means either way");
+  await throwsWith(() => aggregateSeeds([a, b]), "must predict the same slices", "lacks P1_S1");
 });
 
 Deno.test("CLI: evaluate, compare, cluster and enrich on a run folder, with tables and figures", async () => {
@@ -172,6 +202,15 @@ Deno.test("CLI: evaluate, compare, cluster and enrich on a run folder, with tabl
   const csv = Deno.readTextFileSync(join(out, "metrics.csv")).trim().split("\n");
   assert.equal(csv[0], "test,spots,genes,pcc,rmse,top50,genesExcluded");
   assert.equal(csv.length, 7);
+  const perGene = Deno.readTextFileSync(join(out, "per_gene_pcc.csv")).trim().split("\n");
+  assert.equal(perGene[0], "gene,P1_S1,P1_S2,P2_S1,P2_S2,P3_S1,P3_S2");
+  assert.equal(perGene.length, 1 + e.slices[0].genes);
+  assert.ok(Deno.statSync(join(out, "per_gene_pcc.html")).size > 0);
+  const seeds = cli("evaluate", dir, dir, "--json");
+  assert.equal(seeds.code, 0, seeds.stderr);
+  const sj = JSON.parse(seeds.stdout);
+  assert.ok(Math.abs(sj.overSeeds.pcc - report.mean.pcc) < 1e-9);
+  assert.equal(sj.overSeeds.pccStd, 0);
   for (
     const f of [
       "metrics.md",

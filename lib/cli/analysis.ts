@@ -9,7 +9,14 @@ import { join } from "node:path";
 import { DataError, WarningLog } from "../errors.ts";
 import { loadDataset } from "../data/registry.ts";
 import type { Dataset } from "../data/slice.ts";
-import { compareRuns, evaluateRun, loadRun, type Run, type RunSlice } from "../eval/runs.ts";
+import {
+  aggregateSeeds,
+  compareRuns,
+  evaluateRun,
+  loadRun,
+  type Run,
+  type RunSlice,
+} from "../eval/runs.ts";
 import type { Alternative } from "../eval/stats.ts";
 import { type ClusterAlgorithm, tumourLocalisation } from "../eval/clustering.ts";
 import { geneList, readGeneSets, tumourEnrichment, writeGmt } from "../eval/enrichment.ts";
@@ -129,6 +136,36 @@ function geneMap(s: RunSlice, gene: string, method: string, background?: Backgro
   });
 }
 
+/** `evaluate` over several run folders: the seeds of one configuration. */
+async function evaluateSeeds(dirs: string[], v: Values): Promise<number> {
+  const evs = [];
+  for (const d of dirs) evs.push(evaluateRun(await openRun(d, v)));
+  const agg = aggregateSeeds(evs);
+  if (v.json) json(agg);
+  else {
+    console.log(`${agg.method} — ${dirs.length} seeds`);
+    console.log(markdownTable(agg.slices));
+    const f = (m: number, s: number) => `${m.toFixed(4)} ± ${s.toFixed(4)}`;
+    console.log(
+      `PCC over slices (seed-averaged) ${
+        f(agg.overSlices.pcc, agg.overSlices.pccStd)
+      }; over seeds ${f(agg.overSeeds.pcc, agg.overSeeds.pccStd)}. RMSE over slices ${
+        f(agg.overSlices.rmse, agg.overSlices.rmseStd)
+      }; over seeds ${f(agg.overSeeds.rmse, agg.overSeeds.rmseStd)}`,
+    );
+    for (const n of agg.notes) console.error(`note: ${n}`);
+  }
+  if (v.out) {
+    const { files } = exportTable(agg.slices, String(v.out), "metrics_seeds", {
+      title: `${agg.method}: per-slice metrics, mean ± SD over ${dirs.length} seeds`,
+      params: { runs: dirs, overSlices: agg.overSlices, overSeeds: agg.overSeeds },
+      notes: agg.notes,
+    });
+    if (!v.json) console.log(`wrote ${files.join(", ")}`);
+  }
+  return 0;
+}
+
 const runParams = (run: Run) => ({
   run: run.dir,
   method: run.method,
@@ -137,8 +174,10 @@ const runParams = (run: Run) => ({
 
 export const ANALYSIS_COMMANDS: Record<string, Command> = {
   evaluate: {
-    usage: "spahgc evaluate <run-dir> [--dataset NAME] [--out DIR [--genes ERBB2,FASN]] [--json]",
-    summary: "per-slice PCC, RMSE, top-50 PCC recomputed from a run folder's predictions and truth",
+    usage:
+      "spahgc evaluate <run-dir> [<run-dir> …] [--dataset NAME] [--out DIR [--genes ERBB2,FASN]] [--json]",
+    summary:
+      "per-slice PCC, RMSE, top-50 PCC recomputed from run folders; several folders = seeds, also mean ± SD over seeds",
     options: {
       ...RUN_OPTIONS,
       genes: {
@@ -146,11 +185,14 @@ export const ANALYSIS_COMMANDS: Record<string, Command> = {
         help: "with --out: spatial maps (measured vs predicted) of these genes on every test slice",
       },
     },
-    async run([dir], v) {
-      const run = await openRun(dir, v);
+    async run(dirs, v) {
+      if (dirs.length > 1) return await evaluateSeeds(dirs, v);
+      const run = await openRun(dirs[0], v);
       const ev = evaluateRun(run);
-      if (v.json) json(ev);
-      else {
+      if (v.json) {
+        const { perGene: _perGene, ...summary } = ev;
+        json(summary);
+      } else {
         console.log(`${ev.method} — ${ev.dir}`);
         console.log(markdownTable(ev.slices as unknown as Record<string, unknown>[]));
         console.log(
@@ -177,6 +219,38 @@ export const ANALYSIS_COMMANDS: Record<string, Command> = {
             }),
             out,
             "pcc_per_slice",
+            runParams(run),
+          ),
+        );
+        // Per-gene r, genes × test slices (a gene not evaluated on a slice is left empty).
+        const genes = [...new Set(ev.perGene.flatMap((p) => p.genes))];
+        const lookup = ev.perGene.map((p) => new Map(p.genes.map((g, j) => [g, p.r[j]])));
+        const perGeneRows = genes.map((g) => ({
+          gene: g,
+          ...Object.fromEntries(ev.perGene.map((p, k) => [p.test, lookup[k].get(g) ?? null])),
+        }));
+        files.push(
+          ...exportTable(perGeneRows, out, "per_gene_pcc", {
+            title: `${ev.method}: per-gene Pearson r on each test slice (NaN = constant gene)`,
+            params: runParams(run),
+          }).files,
+          ...await writeFigure(
+            pccBoxFigure(
+              ev.perGene.flatMap((p) =>
+                p.r.filter((r) => !Number.isNaN(r)).map((r, j) => ({
+                  method: p.test,
+                  slice: p.genes[j],
+                  pcc: r,
+                }))
+              ),
+              {
+                title: `${ev.method}: per-gene PCC by test slice`,
+                points: false,
+                yLabel: "per-gene r",
+              },
+            ),
+            out,
+            "per_gene_pcc",
             runParams(run),
           ),
         );

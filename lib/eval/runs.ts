@@ -235,13 +235,17 @@ export interface RunEvaluation {
   slices: SliceEvaluation[];
   mean: { pcc: number; rmse: number; top50: number };
   std: { pcc: number; rmse: number; top50: number };
+  /** Per-gene r on each test slice (NaN where undefined), for distributions. */
+  perGene: { test: string; genes: string[]; r: number[] }[];
   notes: string[];
 }
 
 /** Metrics of every test slice of a run, recomputed from its files (evaluation.md). */
 export function evaluateRun(run: Run): RunEvaluation {
+  const perGene: RunEvaluation["perGene"] = [];
   const rows = run.slices.map((s): SliceEvaluation => {
     const m = sliceMetrics(s.predicted, s.measured, s.spots.length, s.genes.length);
+    perGene.push({ test: s.test, genes: s.genes, r: Array.from(m.perGene) });
     return {
       test: s.test,
       spots: s.spots.length,
@@ -261,6 +265,7 @@ export function evaluateRun(run: Run): RunEvaluation {
     slices: rows,
     mean: { pcc: pcc.mean, rmse: rmse.mean, top50: top50.mean },
     std: { pcc: pcc.std, rmse: rmse.std, top50: top50.std },
+    perGene,
     notes: [
       "PCC: mean over genes of the per-gene Pearson r within a slice; then mean ± sample SD over slices",
       ...run.slices.flatMap((s) => s.notes),
@@ -318,11 +323,11 @@ export function compareRuns(
     }
   }
   const pccA = shared.map((s) => s.pcc), pccB = shared.map((s) => inB.get(s.test)!.pcc);
-  if (shared.length < 6) {
-    notes.push(
-      `n = ${shared.length}: the exact two-sided signed-rank test cannot reach p < 0.05 below n = 6`,
-    );
-  }
+  notes.push(
+    `with n = ${shared.length} slices the smallest exact two-sided p is 2/2^${shared.length} = ${
+      (2 / 2 ** shared.length).toPrecision(3)
+    }${shared.length < 6 ? " — p < 0.05 is out of reach" : ""}`,
+  );
   if (pccA.every((v, i) => v === pccB[i])) {
     throw new DataError(
       `the runs have identical PCC on all ${shared.length} shared slices; there is nothing to test`,
@@ -337,6 +342,62 @@ export function compareRuns(
     pccB,
     meanDifference: pccA.reduce((acc, v, i) => acc + v - pccB[i], 0) / shared.length,
     test: wilcoxonSignedRank(pccA, pccB, { alternative }),
+    notes,
+  };
+}
+
+export interface SeedAggregate {
+  runs: string[];
+  method: string;
+  /** Per test slice: mean ± SD over seeds. */
+  slices: { test: string; pcc: number; pccStd: number; rmse: number; rmseStd: number }[];
+  /** Mean ± SD over slices of the seed-averaged per-slice values. */
+  overSlices: { pcc: number; pccStd: number; rmse: number; rmseStd: number };
+  /** Mean ± SD over seeds of each seed's dataset mean. */
+  overSeeds: { pcc: number; pccStd: number; rmse: number; rmseStd: number };
+  notes: string[];
+}
+
+/**
+ * Several runs of one configuration with different seeds (evaluation.md, "with several seeds,
+ * also mean ± std over seeds"). All runs must have predicted the same test slices.
+ */
+export function aggregateSeeds(evs: RunEvaluation[]): SeedAggregate {
+  if (evs.length < 2) throw new RangeError("aggregateSeeds: need at least two runs");
+  const tests = evs[0].slices.map((s) => s.test);
+  for (const e of evs.slice(1)) {
+    const missing = tests.filter((t) => !e.slices.some((s) => s.test === t));
+    const extra = e.slices.filter((s) => !tests.includes(s.test)).map((s) => s.test);
+    if (missing.length || extra.length) {
+      throw new DataError(
+        `seed runs must predict the same slices: ${e.dir} lacks ${
+          missing.join(", ") || "none"
+        } and adds ${extra.join(", ") || "none"} compared with ${evs[0].dir}`,
+        { file: e.dir },
+      );
+    }
+  }
+  const notes: string[] = [];
+  const methods = new Set(evs.map((e) => e.method));
+  if (methods.size > 1) notes.push(`runs of different methods: ${[...methods].join(", ")}`);
+  for (const k of ["split", "slices", "geneParams", "geneMode", "target", "encoder"]) {
+    if (new Set(evs.map((e) => JSON.stringify(e.config[k]))).size > 1) {
+      notes.push(`runs differ in ${k}: not seeds of one configuration`);
+    }
+  }
+  const slices = tests.map((t) => {
+    const vals = evs.map((e) => e.slices.find((s) => s.test === t)!);
+    const p = meanStd(vals.map((v) => v.pcc)), r = meanStd(vals.map((v) => v.rmse));
+    return { test: t, pcc: p.mean, pccStd: p.std, rmse: r.mean, rmseStd: r.std };
+  });
+  const sp = meanStd(slices.map((s) => s.pcc)), sr = meanStd(slices.map((s) => s.rmse));
+  const ep = meanStd(evs.map((e) => e.mean.pcc)), er = meanStd(evs.map((e) => e.mean.rmse));
+  return {
+    runs: evs.map((e) => e.dir),
+    method: [...methods].join("+"),
+    slices,
+    overSlices: { pcc: sp.mean, pccStd: sp.std, rmse: sr.mean, rmseStd: sr.std },
+    overSeeds: { pcc: ep.mean, pccStd: ep.std, rmse: er.mean, rmseStd: er.std },
     notes,
   };
 }

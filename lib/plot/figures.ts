@@ -338,7 +338,10 @@ export function pccBarFigure(rows: PccRow[], o: { title?: string; yLabel?: strin
 }
 
 /** Distribution of per-slice PCC per method as boxes with every slice shown as a point. */
-export function pccBoxFigure(rows: PccRow[], o: { title?: string; yLabel?: string } = {}): Figure {
+export function pccBoxFigure(
+  rows: PccRow[],
+  o: { title?: string; yLabel?: string; points?: boolean } = {},
+): Figure {
   const data = methodsInOrder(rows).map((m, i) => {
     const rs = rows.filter((r) => r.method === m);
     return {
@@ -346,7 +349,7 @@ export function pccBoxFigure(rows: PccRow[], o: { title?: string; yLabel?: strin
       name: m,
       y: rs.map((r) => r.pcc),
       text: rs.map((r) => r.slice),
-      boxpoints: "all",
+      boxpoints: o.points === false ? "outliers" : "all",
       jitter: 0.3,
       pointpos: 0,
       marker: { color: CATEGORY_COLOURS[i % CATEGORY_COLOURS.length] },
