@@ -431,24 +431,34 @@ const COMMANDS: Record<string, Command> = {
   },
   train: {
     usage:
-      "spahgc train <dataset> [--method ridge] [--split slice|patient] [--folds A,B] [--slices …] [--encoder …] [--out DIR] [--json]",
+      "spahgc train <dataset> [--method spahgc|ridge|knn|mlp|bleep|mclstexp|histogene|eggn|nh2st] [--split slice|patient] [--folds A,B] [--slices …] [--encoder …] [--out DIR] [--json]",
     summary:
       "cross-validated training and evaluation; per-slice PCC/RMSE, predictions as .h5ad under --out (resumable)",
     options: {
-      method: { type: "string", help: "spahgc (default) | ridge" },
+      method: {
+        type: "string",
+        help: "spahgc (default) | ridge | knn | mlp | bleep | mclstexp | histogene | eggn | nh2st",
+      },
       Q: { type: "string", help: "spahgc: spatial neighbours per target (TS edges), default 5" },
-      K: { type: "string", help: "spahgc: retrieved references per target (CS edges), default 7" },
+      K: {
+        type: "string",
+        help:
+          "spahgc/eggn: retrieved references per target (CS edges), default 7; knn: K (default: chosen on training slices)",
+      },
       alpha: { type: "string", help: "spahgc: target feature mask ratio, default 0.8" },
       beta: { type: "string", help: "spahgc: reference feature mask ratio, default 0.9" },
-      epochs: { type: "string", help: "spahgc: training epochs, default 200" },
+      epochs: {
+        type: "string",
+        help: "spahgc/eggn: training epochs, default 200; neural baselines: default 100",
+      },
       backend: {
         type: "string",
-        help: "spahgc: auto (default) | wasm | cpu | webgpu | tensorflow",
+        help: "trained methods: auto (default) | wasm | cpu | webgpu | tensorflow",
       },
-      seed: { type: "string", help: "spahgc: seed, default 0" },
+      seed: { type: "string", help: "trained methods: seed, default 0" },
       selection: {
         type: "string",
-        help: "spahgc: validation (best epoch on a training slice, default) | fixed",
+        help: "trained methods: validation (best epoch on a training slice, default) | fixed",
       },
       ablation: {
         type: "string",

@@ -238,3 +238,86 @@ export function neighbourAttention(
   const out = tf.sum(tf.mul(tf.expandDims(tf.transpose(attn, [0, 2, 1]), 3), vh), 1); // [n, H, dh]
   return tf.reshape(out, [n, width]) as tf.Tensor2D;
 }
+
+/** Parameters of a pre-norm transformer block (multi-head self-attention + feed-forward). */
+export interface TransformerBlock {
+  ln1: Norm;
+  qkv: Dense;
+  out: Dense;
+  ln2: Norm;
+  ff1: Dense;
+  ff2: Dense;
+}
+
+export function transformerBlockParams(
+  store: ParamStore,
+  name: string,
+  width: number,
+  ffWidth = 2 * width,
+): TransformerBlock {
+  return {
+    ln1: store.layerNorm(`${name}.ln1`, width),
+    qkv: store.dense(`${name}.qkv`, width, 3 * width),
+    out: store.dense(`${name}.out`, width, width),
+    ln2: store.layerNorm(`${name}.ln2`, width),
+    ff1: store.dense(`${name}.ff1`, width, ffWidth),
+    ff2: store.dense(`${name}.ff2`, ffWidth, width),
+  };
+}
+
+/**
+ * Self-attention among all n rows (the spots of one slice), `heads` heads, softmax(QKᵀ/√d)·V.
+ * Dense n × n scores: fine for the few hundred to few thousand spots of a slice.
+ */
+export function selfAttention(
+  p: { qkv: Dense; out: Dense },
+  x: tf.Tensor2D,
+  heads: number,
+  dropoutRate: number,
+  seed: number | undefined,
+): tf.Tensor2D {
+  const n = x.shape[0], width = x.shape[1], dh = width / heads;
+  const qkv = dense(p.qkv, x); // [n, 3·width]
+  const split = (i: number) =>
+    tf.transpose(tf.reshape(tf.slice(qkv, [0, i * width], [n, width]), [n, heads, dh]), [1, 0, 2]);
+  const [q, k, v] = [split(0), split(1), split(2)]; // [H, n, dh]
+  let attn = tf.softmax(tf.div(tf.matMul(q, tf.transpose(k, [0, 2, 1])), Math.sqrt(dh))); // [H, n, n]
+  if (seed !== undefined && dropoutRate > 0) attn = tf.dropout(attn, dropoutRate, undefined, seed);
+  const o = tf.reshape(tf.transpose(tf.matMul(attn, v), [1, 0, 2]), [n, width]);
+  return dense(p.out, o);
+}
+
+/** Pre-norm transformer block: x + SA(LN(x)), then + FF(LN(·)) with a ReLU feed-forward. */
+export function transformerBlock(
+  p: TransformerBlock,
+  x: tf.Tensor2D,
+  heads: number,
+  dropoutRate: number,
+  seed: number | undefined,
+): tf.Tensor2D {
+  const h = tf.add(
+    x,
+    dropout(selfAttention(p, layerNorm(p.ln1, x), heads, dropoutRate, seed), dropoutRate, seed),
+  ) as tf.Tensor2D;
+  const f = dense(p.ff2, tf.relu(dense(p.ff1, layerNorm(p.ln2, h))));
+  return tf.add(
+    h,
+    dropout(f, dropoutRate, seed === undefined ? undefined : seed + 1),
+  ) as tf.Tensor2D;
+}
+
+/**
+ * Symmetric InfoNCE (CLIP) loss between paired rows of a and b: cosine similarities over
+ * `temperature`, cross-entropy towards the diagonal in both directions.
+ */
+export function clipLoss(a: tf.Tensor2D, b: tf.Tensor2D, temperature = 0.1): tf.Scalar {
+  const n = a.shape[0];
+  const na = tf.div(a, tf.add(tf.norm(a, 2, 1, true), 1e-8));
+  const nb = tf.div(b, tf.add(tf.norm(b, 2, 1, true), 1e-8));
+  const logits = tf.div(tf.matMul(na, tf.transpose(nb)), temperature) as tf.Tensor2D;
+  const eye = tf.eye(n);
+  const diag = (l: tf.Tensor2D) => tf.sum(tf.mul(tf.logSoftmax(l, 1), eye), 1);
+  return tf.neg(
+    tf.div(tf.add(tf.sum(diag(logits)), tf.sum(diag(tf.transpose(logits)))), 2 * n),
+  ) as tf.Scalar;
+}

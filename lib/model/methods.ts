@@ -1,10 +1,25 @@
-/** The methods `spahgc train --method` knows, behind the shared `Method` interface. */
+/**
+ * The methods `spahgc train --method` knows, all behind the shared `Method` interface (fit on
+ * training slices, predict a test slice) and run by the same cross-validation code on the same
+ * features and genes.
+ */
 import { DataError } from "../errors.ts";
 import type { Method } from "../train/experiment.ts";
 import { DEFAULT_LAMBDAS, fitRidge } from "./ridge.ts";
 import { spahgcMethod, type SpaHGCOptions } from "./spahgc_method.ts";
+import { knnMethod } from "./baselines/knn.ts";
+import { mlpMethod } from "./baselines/mlp.ts";
+import { bleepMethod, mclstexpMethod } from "./baselines/contrastive.ts";
+import { histogeneMethod } from "./baselines/histogene.ts";
+import { eggnMethod } from "./baselines/eggn.ts";
+import { nh2stMethod } from "./baselines/nh2st.ts";
+import type { NeuralOptions } from "./baselines/neural.ts";
 
-/** Ridge on PCA-reduced standardised embeddings, λ chosen by inner leave-one-slice-out. */
+/**
+ * Ridge — the HEST-benchmark recipe: embeddings standardised, PCA (≤ 256 components) fitted on
+ * training spots, ridge regression with λ chosen by leave-one-slice-out inside the training
+ * slices.
+ */
 export function ridgeMethod(opts: { maxComponents?: number; lambdas?: number[] } = {}): Method {
   const params = {
     maxComponents: opts.maxComponents ?? 256,
@@ -28,12 +43,32 @@ export function ridgeMethod(opts: { maxComponents?: number; lambdas?: number[] }
   };
 }
 
+/** The knobs of the neural baselines, taken from the shared command-line options. */
+function neuralOptions(o: SpaHGCOptions): NeuralOptions {
+  return {
+    epochs: o.epochs,
+    lr: o.lr,
+    weightDecay: o.weightDecay,
+    selection: o.selection,
+    seed: o.config?.seed,
+    backend: o.backend,
+    progress: o.progress,
+  };
+}
+
 export const METHODS: Record<string, (o: SpaHGCOptions) => Method> = {
-  ridge: () => ridgeMethod(),
   spahgc: (o) => spahgcMethod(o),
+  ridge: () => ridgeMethod(),
+  knn: (o) => knnMethod({ k: o.graph?.K }),
+  mlp: (o) => mlpMethod(neuralOptions(o)),
+  bleep: (o) => bleepMethod(neuralOptions(o)),
+  mclstexp: (o) => mclstexpMethod(neuralOptions(o)),
+  histogene: (o) => histogeneMethod(neuralOptions(o)),
+  eggn: (o) => eggnMethod(o),
+  nh2st: (o) => nh2stMethod(neuralOptions(o)),
 };
 
-/** A method by name; `options` configure SpaHGC (ignored by methods without those knobs). */
+/** A method by name; `options` carry the shared knobs (epochs, seed, backend, Q/K, …). */
 export function methodByName(name: string, options: SpaHGCOptions = {}): Method {
   const m = METHODS[name];
   if (!m) {
