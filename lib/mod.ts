@@ -128,7 +128,9 @@ export {
   tumourLocalisation,
 } from "./eval/clustering.ts";
 export {
+  aggregateSeeds,
   alignToPrediction,
+  benchmarkTable,
   compareRuns,
   evaluateRun,
   loadRun,

@@ -148,7 +148,7 @@ Deno.test("every method learns on the synthetic cohort: PCC > 0.1 and RMSE below
   const cache = join(tempDir(), "cache");
   const rows: string[] = [];
   try {
-        // SpaHGC itself is tested in model_test.ts and train_test.ts; here, the baselines.
+    // SpaHGC itself is tested in model_test.ts and train_test.ts; here, the baselines.
     for (const name of Object.keys(METHODS).filter((m) => m !== "spahgc")) {
       const method = methodByName(name, { epochs: name === "eggn" ? 20 : 15, progress: () => {} });
       const r = await crossValidate({

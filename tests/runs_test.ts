@@ -5,11 +5,12 @@ import { generateSynthetic, readH5ad, writeH5ad } from "../lib/mod.ts";
 import {
   aggregateSeeds,
   alignToPrediction,
+  benchmarkTable,
   compareRuns,
   evaluateRun,
   loadRun,
 } from "../lib/eval/runs.ts";
-import { wilcoxonSignedRank } from "../lib/eval/stats.ts";
+import { benjaminiHochberg, wilcoxonSignedRank } from "../lib/eval/stats.ts";
 import { ridgeMethod } from "../lib/model/methods.ts";
 import { crossValidate } from "../lib/train/experiment.ts";
 import { builtinExtractor } from "../lib/features/extractors.ts";
@@ -188,6 +189,22 @@ Deno.test("two runs compare by paired Wilcoxon on shared slices; differences in 
   );
   assert.ok(Math.abs(agg.overSlices.pcc - agg.overSeeds.pcc) < 1e-12, "a mean of means either way");
   await throwsWith(() => aggregateSeeds([a, b]), "must predict the same slices", "lacks P1_S1");
+
+  // The comparison table: tests against the reference, BH across methods.
+  const third = { ...seed2, method: "third" };
+  const t = benchmarkTable(
+    [{ evaluation: a, wallSeconds: 3 }, { evaluation: { ...b, method: "noisy" } }, {
+      evaluation: third,
+    }],
+    "ridge",
+  );
+  assert.deepEqual(t.rows.map((r) => r.method), ["ridge", "noisy", "third"]);
+  assert.equal(t.rows[0].pVsReference, null);
+  assert.equal(t.rows[1].pVsReference, compareRuns({ ...b, method: "noisy" }, a).test.pValue);
+  const ps = [t.rows[1].pVsReference!, t.rows[2].pVsReference!];
+  assert.deepEqual([t.rows[1].qVsReference, t.rows[2].qVsReference], benjaminiHochberg(ps));
+  assert.equal(t.rows[0].wallSeconds, 3);
+  assert.ok(Math.abs(t.rows[2].pcc - seed2.mean.pcc) < 1e-12);
 });
 
 Deno.test("CLI: evaluate, compare, cluster and enrich on a run folder, with tables and figures", async () => {
@@ -225,6 +242,12 @@ Deno.test("CLI: evaluate, compare, cluster and enrich on a run folder, with tabl
   assert.equal(same.code, 1);
   assert.match(same.stderr, /identical PCC on all 6 shared slices/);
   assert.equal(cli("compare", dir).code, 2);
+  const bench = cli("benchmark", dir, dir, "--reference", "ridge", "--json");
+  assert.equal(bench.code, 0, bench.stderr);
+  const bj = JSON.parse(bench.stdout);
+  assert.equal(bj.rows.length, 2);
+  assert.ok(bj.rows[0].wallSeconds > 0, "wall time read from the metrics files");
+  assert.ok(Math.abs(bj.rows[0].pcc - report.mean.pcc) < 1e-9);
   assert.equal(cli("compare", dir, dir, "--alternative", "bigger").code, 2);
 
   const cl = cli(

@@ -11,6 +11,7 @@ import { loadDataset } from "../data/registry.ts";
 import type { Dataset } from "../data/slice.ts";
 import {
   aggregateSeeds,
+  benchmarkTable,
   compareRuns,
   evaluateRun,
   loadRun,
@@ -30,6 +31,7 @@ import {
   type Figure,
   pccBarFigure,
   pccBoxFigure,
+  runtimeFigure,
   spatialExpressionFigure,
 } from "../plot/figures.ts";
 import { pearsonColumn } from "../eval/metrics.ts";
@@ -265,6 +267,75 @@ export const ANALYSIS_COMMANDS: Record<string, Command> = {
               ),
             );
           }
+        }
+        await closeRenderer();
+        if (!v.json) console.log(`wrote ${files.join(", ")}`);
+      }
+      return 0;
+    },
+  },
+  benchmark: {
+    usage:
+      "spahgc benchmark <run-dir> <run-dir> … [--reference spahgc] [--dataset NAME] [--out DIR] [--json]",
+    summary:
+      "a method-comparison table over run folders: PCC/RMSE mean ± SD, Wilcoxon vs a reference method (BH), wall time",
+    options: {
+      ...RUN_OPTIONS,
+      reference: { type: "string", help: "method the others are tested against (default spahgc)" },
+    },
+    async run(dirs, v) {
+      if (dirs.length < 2) throw new UsageError("need at least two run folders");
+      const runs: Run[] = [];
+      for (const d of dirs) runs.push(await openRun(d, v));
+      const reference = (v.reference as string | undefined) ?? "spahgc";
+      const evals = runs.map((r) => evaluateRun(r));
+      const { rows, notes } = benchmarkTable(
+        evals.map((e, i) => ({ evaluation: e, wallSeconds: runs[i].seconds ?? undefined })),
+        reference,
+      );
+      if (v.json) json({ reference, rows, notes });
+      else {
+        console.log(markdownTable(rows as unknown as Record<string, unknown>[]));
+        for (const n of notes) console.error(`note: ${n}`);
+      }
+      if (v.out) {
+        const out = String(v.out);
+        const params = { runs: dirs, reference, configs: runs.map((r) => r.config) };
+        const files = exportTable(rows as unknown as Record<string, unknown>[], out, "benchmark", {
+          title: `Methods compared (reference: ${reference})`,
+          params,
+          notes,
+        }).files;
+        const pts = evals.flatMap((e) =>
+          e.slices.map((s) => ({ method: e.method, slice: s.test, pcc: s.pcc }))
+        );
+        files.push(
+          ...await writeFigure(
+            pccBarFigure(pts, { title: "Per-slice PCC" }),
+            out,
+            "benchmark_bars",
+            params,
+            notes,
+          ),
+          ...await writeFigure(
+            pccBoxFigure(pts, { title: "Per-slice PCC" }),
+            out,
+            "benchmark_box",
+            params,
+            notes,
+          ),
+        );
+        const timed = rows.filter((r) => r.wallSeconds !== null);
+        if (timed.length) {
+          files.push(
+            ...await writeFigure(
+              runtimeFigure(timed.map((r) => ({ method: r.method, seconds: r.wallSeconds! }))),
+              out,
+              "benchmark_runtime",
+              params,
+              ["seconds: training + prediction summed over folds, from each run's metrics files"],
+            ),
+          );
         }
         await closeRenderer();
         if (!v.json) console.log(`wrote ${files.join(", ")}`);

@@ -12,7 +12,12 @@ import { type AnnData, readH5ad } from "../io/h5ad.ts";
 import type { Dataset } from "../data/slice.ts";
 import { expressionTarget, type TargetTransform } from "../preprocess/normalize.ts";
 import { meanStd, sliceMetrics } from "./metrics.ts";
-import { type Alternative, type TestResult, wilcoxonSignedRank } from "./stats.ts";
+import {
+  type Alternative,
+  benjaminiHochberg,
+  type TestResult,
+  wilcoxonSignedRank,
+} from "./stats.ts";
 
 /** Expression of some spots × genes, row-major, with its names. */
 export interface Expression {
@@ -41,6 +46,21 @@ export interface Run {
   method: string;
   config: Record<string, unknown>;
   slices: RunSlice[];
+  /** Training + prediction time summed over folds (from `<slice>.metrics.json`), if recorded. */
+  seconds: number | null;
+}
+
+/** Σ over folds of each fold's seconds (a fold's test slices share one timer: take its max). */
+function runSeconds(dir: string): number | null {
+  const perFold = new Map<string, number>();
+  for (const e of Deno.readDirSync(dir)) {
+    if (!e.isFile || !e.name.endsWith(".metrics.json")) continue;
+    const m = JSON.parse(Deno.readTextFileSync(join(dir, e.name)));
+    if (typeof m.seconds === "number") {
+      perFold.set(String(m.fold), Math.max(perFold.get(String(m.fold)) ?? 0, m.seconds));
+    }
+  }
+  return perFold.size ? [...perFold.values()].reduce((a, b) => a + b, 0) : null;
 }
 
 /**
@@ -215,7 +235,13 @@ export async function loadRun(dir: string, truth?: Dataset): Promise<Run> {
       notes,
     });
   }
-  return { dir, method: String(config.method ?? "unknown"), config, slices };
+  return {
+    dir,
+    method: String(config.method ?? "unknown"),
+    config,
+    slices,
+    seconds: runSeconds(dir),
+  };
 }
 
 export interface SliceEvaluation {
@@ -400,4 +426,75 @@ export function aggregateSeeds(evs: RunEvaluation[]): SeedAggregate {
     overSeeds: { pcc: ep.mean, pccStd: ep.std, rmse: er.mean, rmseStd: er.std },
     notes,
   };
+}
+
+export interface BenchmarkRow {
+  method: string;
+  slices: number;
+  pcc: number;
+  pccStd: number;
+  rmse: number;
+  rmseStd: number;
+  top50: number;
+  /** Paired two-sided Wilcoxon p of per-slice PCC against the reference method, BH-adjusted. */
+  pVsReference: number | null;
+  qVsReference: number | null;
+  wallSeconds: number | null;
+}
+
+/**
+ * A method-comparison table (Table 1's shape): per method mean ± SD over slices of PCC and RMSE,
+ * top-50 PCC, and the paired Wilcoxon test of per-slice PCC against `reference` on the shared
+ * slices (BH across the methods compared). Methods whose PCC equals the reference on every
+ * slice, or that share fewer than 2 slices with it, get no p.
+ */
+export function benchmarkTable(
+  runs: { evaluation: RunEvaluation; wallSeconds?: number }[],
+  reference: string,
+): { rows: BenchmarkRow[]; notes: string[] } {
+  const ref = runs.find((r) => r.evaluation.method === reference)?.evaluation;
+  const notes: string[] = [
+    "PCC and RMSE: mean ± sample SD over test slices (per slice, not pooled)",
+  ];
+  if (!ref) notes.push(`reference method ${reference} not among the runs: no tests`);
+  const rows: BenchmarkRow[] = runs.map(({ evaluation: e, wallSeconds }) => {
+    let p: number | null = null;
+    if (ref && e !== ref) {
+      try {
+        const c = compareRuns(e, ref);
+        p = c.test.pValue;
+        notes.push(
+          ...c.notes.filter((n) => n.startsWith("runs differ")).map((n) => `${e.method}: ${n}`),
+        );
+      } catch (err) {
+        notes.push(`${e.method}: no test (${(err as Error).message})`);
+      }
+    }
+    return {
+      method: e.method,
+      slices: e.slices.length,
+      pcc: e.mean.pcc,
+      pccStd: e.std.pcc,
+      rmse: e.mean.rmse,
+      rmseStd: e.std.rmse,
+      top50: e.mean.top50,
+      pVsReference: p,
+      qVsReference: null,
+      wallSeconds: wallSeconds ?? null,
+    };
+  });
+  const tested = rows.filter((r) => r.pVsReference !== null);
+  benjaminiHochberg(tested.map((r) => r.pVsReference!)).forEach((
+    q,
+    i,
+  ) => (tested[i].qVsReference = q));
+  if (ref) {
+    const n = ref.slices.length;
+    notes.push(
+      `p: paired two-sided Wilcoxon signed-rank of per-slice PCC vs ${reference} (exact for small n; floor 2/2^${n} = ${
+        (2 / 2 ** n).toPrecision(3)
+      }); q: Benjamini–Hochberg over the ${tested.length} comparisons`,
+    );
+  }
+  return { rows, notes };
 }
