@@ -202,3 +202,52 @@ Deno.test("CLI: train --method <baseline> --json has the shared report shape; an
     /unknown method 'magic' \(available: spahgc, ridge, knn, mlp, bleep, mclstexp, histogene, eggn, nh2st\)/,
   );
 });
+
+Deno.test("test-set selection (the released code's protocol) is opt-in, picks the epoch on the test slice, and is labelled", async () => {
+  const ds = generateSynthetic();
+  const ex = builtinExtractor({ workers: 1 });
+  const geneParams = {
+    recipe: "intersection" as const,
+    flavor: "seurat" as const,
+    nTop: 1000,
+    targetSum: 1e6,
+  };
+  try {
+    for (const name of ["mlp", "spahgc"]) {
+      const method = methodByName(name, {
+        epochs: name === "spahgc" ? 1 : 3,
+        selection: "test-set",
+        progress: () => {},
+      });
+      const r = await crossValidate({
+        dataset: ds,
+        method,
+        extractor: ex,
+        geneParams,
+        folds: ["P2_S1"],
+        cacheDir: null,
+        progress: () => {},
+        testSetSelection: true,
+      });
+      assert.equal(r.folds[0].selection?.validationSlice, "P2_S1", name);
+      assert.equal(r.folds[0].selection?.testSetSelection, true);
+      assert.ok(r.notes.some((n) => n.startsWith("TEST-SET SELECTION")), name);
+      // Without the runner's consent the method refuses.
+      await assert.rejects(
+        async () =>
+          await crossValidate({
+            dataset: ds,
+            method,
+            extractor: ex,
+            geneParams,
+            folds: ["P2_S1"],
+            cacheDir: null,
+            progress: () => {},
+          }),
+        /needs the runner's testSetSelection mode/,
+      );
+    }
+  } finally {
+    await ex.close();
+  }
+});

@@ -100,7 +100,7 @@ function spahgcOptions(v: Record<string, string | boolean | undefined>): SpaHGCO
     graph: { ...(Q !== undefined ? { Q } : {}), ...(K !== undefined ? { K } : {}) },
     epochs: num("epochs", 1, 100000),
     backend: pick("backend", ["auto", "wasm", "cpu", "webgpu", "tensorflow"]),
-    selection: pick("selection", ["validation", "fixed"]),
+    selection: pick("selection", ["validation", "fixed", "test-set"]),
     checkpointDir: v.out ? join(String(v.out), "checkpoints") : undefined,
   };
 }
@@ -458,7 +458,8 @@ const COMMANDS: Record<string, Command> = {
       seed: { type: "string", help: "trained methods: seed, default 0" },
       selection: {
         type: "string",
-        help: "trained methods: validation (best epoch on a training slice, default) | fixed",
+        help:
+          "trained methods: validation (best epoch on a training slice, default) | fixed | test-set (the released code's test-slice selection; labelled, for leakage studies only)",
       },
       ablation: {
         type: "string",
@@ -514,6 +515,7 @@ const COMMANDS: Record<string, Command> = {
           geneMode,
           out: v.out as string | undefined,
           cacheDir: v.cache === "none" ? null : (v.cache as string | undefined),
+          testSetSelection: v.selection === "test-set",
         });
         if (v.json) json(report);
         else {
@@ -535,6 +537,7 @@ const COMMANDS: Record<string, Command> = {
               report.mean.rmse.toFixed(4)
             } ± ${report.std.rmse.toFixed(4)} (per slice, not pooled)`,
           );
+          for (const n of report.notes) console.log(`note: ${n}`);
         }
       } finally {
         await ex.close();

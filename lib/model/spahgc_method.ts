@@ -34,8 +34,12 @@ export interface SpaHGCOptions {
   epochs?: number;
   lr?: number;
   weightDecay?: number;
-  /** `validation`: best epoch on a held-out training slice; `fixed`: the last epoch. */
-  selection?: "validation" | "fixed";
+  /**
+   * `validation`: best epoch on a held-out training slice; `fixed`: the last epoch;
+   * `test-set`: best epoch on the test slice (the released code's protocol — only with
+   * `testSetSelection` in the runner, and always labelled).
+   */
+  selection?: "validation" | "fixed" | "test-set";
   backend?: BackendName;
   /** Folder for per-fold checkpoints (resume); none = no checkpoints. */
   checkpointDir?: string;
@@ -112,7 +116,7 @@ export function spahgcMethod(o: SpaHGCOptions = {}): Method {
   return {
     name: "spahgc",
     params,
-    async fit(trainIn, dim, G): Promise<Predictor> {
+    async fit(trainIn, dim, G, peek): Promise<Predictor> {
       let train = trainIn;
       const backend = await useBackend(o.backend ?? "auto");
       const cfg: SpaHGCConfig = { ...DEFAULT_CONFIG, ...o.config, dim, genes: G };
@@ -137,9 +141,14 @@ export function spahgcMethod(o: SpaHGCOptions = {}): Method {
       train = train.map((t) => ({ ...t, y: scale(t.y) }));
       const gs = new Map(train.map((t) => [t.name, graphSlice(t)]));
       const sorted = [...train].sort((a, b) => a.name.localeCompare(b.name));
-      const val = selection === "validation" && train.length >= 3
-        ? sorted[sorted.length - 1]
-        : undefined;
+      if (selection === "test-set" && !peek?.length) {
+        throw new Error("selection 'test-set' needs the runner's testSetSelection mode");
+      }
+      // Test-set selection validates on the (first) test slice: all training slices are fitted.
+      const peeked = selection === "test-set" ? { ...peek![0], y: scale(peek![0].y) } : undefined;
+      if (peeked) gs.set(peeked.name, graphSlice(peeked));
+      const val = peeked ??
+        (selection === "validation" && train.length >= 3 ? sorted[sorted.length - 1] : undefined);
       const fitSlices = train.filter((t) => t !== val);
       const shuffleSeed = cfg.ablation.shuffleReferenceExpression ? cfg.seed + 99 : undefined;
       const excludeFor = (target: string) => [target, ...(val ? [val.name] : [])];
@@ -236,6 +245,8 @@ export function spahgcMethod(o: SpaHGCOptions = {}): Method {
         epochs,
         bestEpoch: val ? meta.best.epoch : epochs,
         validationSlice: val?.name ?? null,
+        testSetSelection: peeked !== undefined,
+        parameters: [...trainer.net.params.vars.values()].reduce((a, v) => a + v.size, 0),
         validationPcc: val ? meta.best.pcc : null,
         secondsPerEpoch: meta.history.length
           ? meta.history.reduce((a, h) => a + h.seconds, 0) / meta.history.length

@@ -53,7 +53,8 @@ export interface NeuralOptions {
   epochs?: number;
   lr?: number;
   weightDecay?: number;
-  selection?: "validation" | "fixed";
+  /** As SpaHGC's: `validation` (default), `fixed`, or the labelled `test-set`. */
+  selection?: "validation" | "fixed" | "test-set";
   seed?: number;
   backend?: BackendName;
   /** Spatial neighbours per spot for models that look around a spot (default 8). */
@@ -137,15 +138,22 @@ export function neuralMethod(
   return {
     name,
     params,
-    async fit(train, dim, G): Promise<Predictor> {
+    async fit(train, dim, G, peek): Promise<Predictor> {
       const backend = await useBackend(o.backend ?? "auto");
       const xs = columnStats(train.map((t) => t.x), dim);
       const ys = columnStats(train.map((t) => t.y), G);
       const slices = train.map((t) => toTensors(t, xs, ys, dim, G, params.spatialNeighbours));
       const sorted = [...slices].sort((a, b) => a.name.localeCompare(b.name));
-      const val = params.selection === "validation" && slices.length >= 3
-        ? sorted[sorted.length - 1]
+      if (params.selection === "test-set" && !peek?.length) {
+        throw new Error("selection 'test-set' needs the runner's testSetSelection mode");
+      }
+      const peeked = params.selection === "test-set"
+        ? toTensors(peek![0], xs, ys, dim, G, params.spatialNeighbours)
         : undefined;
+      const val = peeked ??
+        (params.selection === "validation" && slices.length >= 3
+          ? sorted[sorted.length - 1]
+          : undefined);
       const fit = slices.filter((s) => s !== val);
       const net = build(dim, G, new Rng(params.seed));
       const optimizer: tf.Optimizer = tf.train.adam(params.lr);
@@ -199,6 +207,7 @@ export function neuralMethod(
         bestWeights.forEach((w) => w.dispose());
       }
       optimizer.dispose();
+      if (peeked) disposeSlice(peeked);
       const seconds = (performance.now() - t0) / 1000;
       return {
         selection: {
@@ -207,6 +216,7 @@ export function neuralMethod(
           epochs: params.epochs,
           bestEpoch: val ? best.epoch : params.epochs,
           validationSlice: val?.name ?? null,
+          testSetSelection: peeked !== undefined,
           validationPcc: val ? best.pcc : null,
           secondsPerEpoch: seconds / params.epochs,
           parameters: vars.reduce((a, v) => a + v.size, 0),
