@@ -83,6 +83,7 @@ export { extractPatches, type PatchOptions, type PatchSet } from "./features/pat
 export { BUILTIN_DIM, BuiltinEncoderPool, encodeBuiltin } from "./features/builtin.ts";
 export {
   builtinExtractor,
+  defaultCacheDir,
   type Embeddings,
   type FeatureExtractor,
   onnxExtractor,
@@ -90,7 +91,7 @@ export {
   precomputedExtractor,
   sliceFeatures,
 } from "./features/extractors.ts";
-export { type SliceMetrics, sliceMetrics } from "./eval/metrics.ts";
+export { meanStd, pearsonColumn, type SliceMetrics, sliceMetrics } from "./eval/metrics.ts";
 export { makeFolds, type Split } from "./train/cv.ts";
 export {
   crossValidate,
@@ -160,6 +161,7 @@ export {
   ablationCurveFigure,
   type Background,
   clusterMapFigure,
+  type ClusterPanel,
   enrichmentBarFigure,
   enrichmentDotFigure,
   type Figure,
@@ -175,5 +177,18 @@ export {
   figureHtml,
   figureMimeBundle,
   renderFigure,
+  saveFigure,
 } from "./plot/export.ts";
+export {
+    figuresRoot,
+  HER2_IMAGED,
+  measuredRows,
+  runFolder,
+  runStudy,
+  type StudyConfig,
+  studyData,
+  type StudyResult,
+} from "./notebook/study.ts";
+export * as paper from "./notebook/paper.ts";
+export { exportTable, markdownTable } from "./provenance/table.ts";
 export { thumbnailDataUri } from "./io/image.ts";

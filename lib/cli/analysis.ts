@@ -35,7 +35,7 @@ import {
   spatialExpressionFigure,
 } from "../plot/figures.ts";
 import { pearsonColumn } from "../eval/metrics.ts";
-import { chromiumPath, closeRenderer, exportFigure, type FigureFormat } from "../plot/export.ts";
+import { closeRenderer, saveFigure } from "../plot/export.ts";
 import { type Command, json, numberOption, UsageError } from "./command.ts";
 
 type Values = Record<string, string | boolean | undefined>;
@@ -84,25 +84,14 @@ function pickSlice(run: Run, name: string | undefined): RunSlice {
   return s;
 }
 
-/** Figures are written as HTML always, and as PNG when Chromium is there to render them. */
-async function writeFigure(
+/** Figures: HTML always, PNG when Chromium is there to render them (plot/export.ts). */
+const writeFigure = (
   fig: Figure,
   dir: string,
   name: string,
   params: Record<string, unknown>,
   notes: string[] = [],
-): Promise<string[]> {
-  let png = false;
-  try {
-    png = chromiumPath() !== null;
-  } catch {
-    png = false;
-  }
-  const formats: FigureFormat[] = png ? ["html", "png"] : ["html"];
-  if (!png) notes = [...notes, "PNG not rendered: Chromium not found (HTML only)"];
-  const out = await exportFigure(fig, dir, name, { formats, params, notes });
-  return out.files;
-}
+) => saveFigure(fig, dir, name, { params, notes });
 
 async function backgroundFor(v: Values, slice: string): Promise<Background | undefined> {
   const ds = await datasetFor(v, [slice]);

@@ -241,6 +241,44 @@ const COMMANDS: Record<string, Command> = {
       return results.every((r) => r.ok) ? 0 : 1;
     },
   },
+  reproduce: {
+    usage:
+      "spahgc reproduce [--only NAME[,NAME…]] [--profile quick|full] [--engine auto|jupyter|deno] [--json]",
+    summary:
+      "execute the paper notebooks headlessly (quick-start first), tables and figures to figures/NAME/; stops at the first failing cell",
+    options: {
+      only: { type: "string", help: "comma-separated notebook names (default: all in notebooks/)" },
+      profile: {
+        type: "string",
+        help: "quick (default: minutes per notebook) | full (the paper's settings)",
+      },
+      engine: { type: "string", help: "jupyter | deno | auto (default)" },
+      json: { type: "boolean", help: "JSON output" },
+    },
+    async run(_p, v) {
+      const profile = (v.profile as string | undefined) ?? "quick";
+      if (!["quick", "full"].includes(profile)) {
+        throw new UsageError(`--profile ${profile}: expected quick or full`);
+      }
+      const dir = join(PROJECT_ROOT, "notebooks");
+      const all = [...Deno.readDirSync(dir)]
+        .filter((e) => e.isFile && e.name.endsWith(".ipynb"))
+        .map((e) => e.name.replace(/\.ipynb$/, ""))
+        .sort((
+          a,
+          b,
+        ) => (a === "00_quickstart" ? -1 : b === "00_quickstart" ? 1 : a.localeCompare(b)));
+      const only = v.only ? String(v.only).split(",") : all;
+      const unknown = only.filter((n) => !all.includes(n));
+      if (unknown.length) {
+        throw new UsageError(`unknown notebook(s) ${unknown.join(", ")} (have: ${all.join(", ")})`);
+      }
+      return await COMMANDS["notebook run"].run(
+        only.map((n) => join(dir, `${n}.ipynb`)),
+        { ...v, profile },
+      );
+    },
+  },
   hvg: {
     usage:
       "spahgc hvg <dataset> [--recipe R] [--flavor F] [--n-top N] [--target-sum S] [--data-dir DIR] [--json]",

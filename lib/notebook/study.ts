@@ -17,6 +17,11 @@ import { crossValidate, type CvReport } from "../train/experiment.ts";
 import type { Split } from "../train/cv.ts";
 import { evaluateRun, loadRun, type Run, type RunEvaluation } from "../eval/runs.ts";
 
+/** Where notebooks write: `$SPAHGC_FIGURES_DIR`, else `figures/` in the project. */
+export function figuresRoot(): string {
+  return Deno.env.get("SPAHGC_FIGURES_DIR") ?? join(PROJECT_ROOT, "figures");
+}
+
 /** The HER2+ sections with full-resolution images (the folds of every HER2+ study here). */
 export const HER2_IMAGED = ["B4", "C2", "C3", "C4", "C5", "C6"];
 
@@ -105,7 +110,7 @@ export function runFolder(c: StudyConfig, o: StudyOptions): string {
     encoder: c.encoder ?? "builtin",
   });
   const hash = createHash("sha256").update(key).digest("hex").slice(0, 10);
-  return join(o.runsDir ?? join(PROJECT_ROOT, "figures", "runs"), `${c.method}-${hash}`);
+    return join(o.runsDir ?? join(figuresRoot(), "runs"), `${c.method}-${hash}`);
 }
 
 /** Runs (or resumes, or reuses) each configuration and evaluates it from its run folder. */

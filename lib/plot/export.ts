@@ -83,8 +83,14 @@ export async function displayFigure(
   o: { title?: string; svg?: string; htmlFile?: string } = {},
 ): Promise<void> {
   const bundle = figureMimeBundle(fig, o);
-  // deno-lint-ignore no-explicit-any
-  const jupyter = (Deno as any).jupyter;
+  // Outside the kernel `Deno.jupyter` is a getter that throws, so probe it.
+  let jupyter: { display?: (b: unknown, opts: unknown) => Promise<void> } | undefined;
+  try {
+    // deno-lint-ignore no-explicit-any
+    jupyter = (Deno as any).jupyter;
+  } catch {
+    jupyter = undefined;
+  }
   if (jupyter?.display) await jupyter.display(bundle, { raw: true });
   else console.log(bundle["text/plain"]);
 }
@@ -108,6 +114,19 @@ export function chromiumPath(): string | null {
 
 let browser: Browser | undefined;
 let page: Page | undefined;
+let idle: ReturnType<typeof setTimeout> | undefined;
+
+/**
+ * The browser is a child process that keeps the program alive: close it after a few idle seconds,
+ * so a script that forgets `closeRenderer()` still exits (the next render starts a new one).
+ */
+function closeWhenIdle(): void {
+  if (idle !== undefined) clearTimeout(idle);
+  idle = setTimeout(() => {
+    idle = undefined;
+    closeRenderer();
+  }, 3000);
+}
 
 async function renderPage(): Promise<Page> {
   if (page) return page;
@@ -138,6 +157,8 @@ async function renderPage(): Promise<Page> {
 
 /** Closes the shared headless browser (call once at the end of a script; idempotent). */
 export async function closeRenderer(): Promise<void> {
+  if (idle !== undefined) clearTimeout(idle);
+  idle = undefined;
   const b = browser;
   browser = undefined;
   page = undefined;
@@ -170,6 +191,7 @@ export async function renderFigure(
     },
     { fig, format, width, height, scale: o.scale ?? 2 },
   );
+  closeWhenIdle();
   if (format === "svg") return decodeURIComponent(url.slice(url.indexOf(",") + 1));
   const b64 = url.slice(url.indexOf(",") + 1);
   return Uint8Array.from(atob(b64), (c) => c.charCodeAt(0));
@@ -220,4 +242,34 @@ export async function exportFigure(
   m.manifest.software["plotly.js"] = plotlyVersion();
   const manifest = m.finish(dir, files, o.notes ?? [], `${name}.manifest.json`);
   return { files: files.map((f) => join(dir, f)), manifest, svg };
+}
+
+/**
+ * The default export: HTML always, PNG too when Chromium is there (said in the manifest when it
+ * is not), manifest beside; with `show`, also displayed in the notebook.
+ */
+export async function saveFigure(
+  fig: Figure,
+  dir: string,
+  name: string,
+  o: { params?: Record<string, unknown>; notes?: string[]; title?: string; show?: boolean } = {},
+): Promise<string[]> {
+  let png = false;
+  try {
+    png = chromiumPath() !== null;
+  } catch {
+    png = false;
+  }
+  const formats: FigureFormat[] = png ? ["html", "png"] : ["html"];
+  const notes = png
+    ? o.notes ?? []
+    : [...o.notes ?? [], "PNG not rendered: Chromium not found (HTML only)"];
+  const out = await exportFigure(fig, dir, name, {
+    formats,
+    params: o.params,
+    notes,
+    title: o.title,
+  });
+  if (o.show) await displayFigure(fig, { title: o.title ?? name, htmlFile: out.files[0] });
+  return out.files;
 }
