@@ -180,7 +180,7 @@ export {
   saveFigure,
 } from "./plot/export.ts";
 export {
-    figuresRoot,
+  figuresRoot,
   HER2_IMAGED,
   measuredRows,
   runFolder,

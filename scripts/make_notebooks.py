@@ -92,7 +92,7 @@ const results = await spahgc.runStudy(
 const bench = spahgc.benchmarkTable(results.map((r) => ({{ evaluation: r.evaluation, wallSeconds: r.run.seconds ?? undefined }})), "spahgc");
 const measured = bench.rows.map((r) => ({{
   source: "measured", method: r.method, paperName: spahgc.paper.PAPER_NAME[r.method] ?? "(not in paper)",
-  pccPercent: 100 * r.pcc, pccSdPercent: 100 * r.pccSd, rmse: r.rmse, pVsSpaHGC: r.pVsReference, q: r.qVsReference, seconds: r.wallSeconds,
+  pccPercent: 100 * r.pcc, pccSdPercent: 100 * r.pccStd, rmse: r.rmse, pVsSpaHGC: r.pVsReference, q: r.qVsReference, seconds: r.wallSeconds,
 }}));
 const quoted = Object.entries(spahgc.paper.TABLE1_HER2).map(([name, v]) => ({{
   source: "quoted (paper Table 1, HER2+)", method: "—", paperName: name,
@@ -451,7 +451,7 @@ const results = await spahgc.runStudy(
   {{ data, folds: params.folds }},
 );
 const rows = results.map((r) => ({{
-  method: r.label, seconds: r.run.seconds ?? NaN, epochs: r.config.options?.epochs ?? null,
+  method: r.label, seconds: r.run.seconds ?? NaN, epochs: ["ridge", "knn"].includes(r.label) ? null : r.config.options?.epochs ?? null,
   parameters: (r.report.folds[0].selection?.parameters as number | undefined) ?? null,
   backend: r.report.backend, device: r.report.device,
 }}));

@@ -13,6 +13,7 @@ import {
   transformerBlockParams,
 } from "../lib/model/layers.ts";
 import { retrieveExpression } from "../lib/model/baselines/neural.ts";
+import { DEFAULT_CONFIG, SpaHGCNet } from "../lib/model/spahgc.ts";
 import { knnPredict } from "../lib/model/baselines/knn.ts";
 import { positionEncoding } from "../lib/model/baselines/contrastive.ts";
 import { methodByName, METHODS } from "../lib/model/methods.ts";
@@ -250,4 +251,22 @@ Deno.test("test-set selection (the released code's protocol) is opt-in, picks th
   } finally {
     await ex.close();
   }
+});
+
+Deno.test("parameter counts leave out the weights an ablation switches off (EGGN vs SpaHGC)", () => {
+  const h = 8, L = 2, genes = 5, dim = 6;
+  const d = (i: number, o: number) => i * o + o;
+  const mk = (ablation: Record<string, boolean>) =>
+    new SpaHGCNet({ ...DEFAULT_CONFIG, hidden: h, layers: L, dim, genes, ablation });
+  const full = mk({});
+  const total = [...full.params.vars.values()].reduce((a, v) => a + v.size, 0);
+  const csSage = L * 2 * 2 * d(h, h); // csT and csR: lin_l + lin_r per layer
+  assert.equal(full.usedParameters(), total - csSage);
+  const eggn = mk({ noCNDA: true, noCNAP: true, noRS: true });
+  const rs = L * 2 * d(h, h);
+  const cnda = L * (5 * d(h, h) + 3 * d(2 * h, h)) + d(genes, h) + 2 * h;
+  const cnap = 3 * d(h, h);
+  assert.equal(eggn.usedParameters(), total - rs - cnda - cnap);
+  full.params.dispose();
+  eggn.params.dispose();
 });

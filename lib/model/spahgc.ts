@@ -156,6 +156,27 @@ export class SpaHGCNet {
     p.dense("head", h, cfg.genes);
   }
 
+  /**
+   * Trainable values the configuration actually uses. Every module's weights are allocated in a
+   * fixed order whatever the ablation (so shared weights start identical across ablations); the
+   * ones an ablation switches off are not counted.
+   */
+  usedParameters(): number {
+    const a = this.cfg.ablation;
+    const cnda = !a.noCS && !a.noCNDA;
+    const used = (name: string) => {
+      if (/^L\d+\.ts\./.test(name)) return !a.noTS;
+      if (/^L\d+\.rs\./.test(name)) return !a.noRS;
+      if (/^L\d+\.cs[TR]\./.test(name)) return !a.noCS && !!a.noCNDA;
+      if (/^L\d+\.cnda\./.test(name) || name.startsWith("refY")) return cnda;
+      if (/^cnap\.[qkv]\./.test(name)) return !a.noCNAP && !a.noCS;
+      return true;
+    };
+    let n = 0;
+    for (const [name, v] of this.params.vars) if (used(name)) n += v.size;
+    return n;
+  }
+
   /** Live variables as a weight lookup. */
   live(): Weights {
     return (name) => this.params.vars.get(name)!;

@@ -246,7 +246,7 @@ export function spahgcMethod(o: SpaHGCOptions = {}): Method {
         bestEpoch: val ? meta.best.epoch : epochs,
         validationSlice: val?.name ?? null,
         testSetSelection: peeked !== undefined,
-        parameters: [...trainer.net.params.vars.values()].reduce((a, v) => a + v.size, 0),
+        parameters: trainer.net.usedParameters(),
         validationPcc: val ? meta.best.pcc : null,
         secondsPerEpoch: meta.history.length
           ? meta.history.reduce((a, h) => a + h.seconds, 0) / meta.history.length

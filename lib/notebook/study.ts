@@ -110,7 +110,7 @@ export function runFolder(c: StudyConfig, o: StudyOptions): string {
     encoder: c.encoder ?? "builtin",
   });
   const hash = createHash("sha256").update(key).digest("hex").slice(0, 10);
-    return join(o.runsDir ?? join(figuresRoot(), "runs"), `${c.method}-${hash}`);
+  return join(o.runsDir ?? join(figuresRoot(), "runs"), `${c.method}-${hash}`);
 }
 
 /** Runs (or resumes, or reuses) each configuration and evaluates it from its run folder. */

@@ -30,7 +30,7 @@ export const CATEGORY_COLOURS = [
   "#0072B2",
   "#D55E00",
   "#CC79A7",
-    "#000000",
+  "#000000",
   "#8c8c8c",
   "#8c564b",
   "#2ca02c",
