@@ -190,5 +190,8 @@ export {
   type StudyResult,
 } from "./notebook/study.ts";
 export * as paper from "./notebook/paper.ts";
+export { expandSpec, type SweepSpec } from "./sweep/spec.ts";
+export { runLocal, runSlurm } from "./sweep/runners.ts";
+export { collect, readResults, type ResultRow, sweepStatus } from "./sweep/store.ts";
 export { exportTable, markdownTable } from "./provenance/table.ts";
 export { thumbnailDataUri } from "./io/image.ts";

@@ -264,19 +264,33 @@ notebooks["tableS3_S5_hyperparameters"] = opening(
 if (params.profile === "full" && Deno.env.get("SPAHGC_PARAMS") === undefined) {
   params.values = { Q: [1, 2, 3, 4, 5, 6, 7, 8, 9], K: [1, 2, 3, 4, 5, 6, 7, 8, 9], alpha: [0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9], beta: [0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9] };
 }
-const option = (p: string, v: number) =>
-  p === "Q" || p === "K" ? { epochs: params.epochs, graph: { [p]: v } } : { epochs: params.epochs, config: { [p]: v } };
-const defaults: Record<string, number> = { Q: 5, K: 7, alpha: 0.8, beta: 0.9 };
-const sweep: { parameter: string; value: number; result: spahgc.StudyResult }[] = [];
+// One sweep spec per parameter, run on the local worker pool (resumable; `spahgc sweep SPEC
+// --runner slurm` runs the same specs on a cluster), numbers read back from the Parquet store.
+const sweepDir = join(out, "sweeps");
+Deno.mkdirSync(sweepDir, { recursive: true });
+const sweep: { parameter: string; value: number; pcc: number; std: number; rmse: number; n: number }[] = [];
 for (const [p, vals] of Object.entries(params.values)) {
+  const spec: spahgc.SweepSpec = {
+    name: `S3_S5_${p}`, dataset: data.dataset.name, slices: data.slices, folds: params.folds,
+    genes: data.geneParams.recipe, methods: ["spahgc"], grid: { [p]: vals }, epochs: params.epochs, out: "store",
+  };
+  const specPath = join(sweepDir, `${p}.json`);
+  spahgc.writeFileAtomic(specPath, JSON.stringify(spec, null, 2) + "\\n");
+  outputs.push(`sweeps/${p}.json`);
+  const s = await spahgc.expandSpec(specPath);
+  const report = await spahgc.runLocal(s, { log: () => {} });
+  if (report.failed.length) throw new Error(`${report.failed.length} sweep run(s) failed; logs under ${s.dir}/logs`);
+  const { file } = spahgc.collect(s);
+  const rows = await spahgc.readResults(file);
   for (const v of vals) {
-    // The default value is the plain SpaHGC run (shared with the other notebooks).
-    const cfg = v === defaults[p] ? { label: `${p} = ${v}`, method: "spahgc", options: { epochs: params.epochs } } : { label: `${p} = ${v}`, method: "spahgc", options: option(p, v) };
-    const [result] = await spahgc.runStudy([cfg], { data, folds: params.folds });
-    sweep.push({ parameter: p, value: v, result });
+    const pcc = rows.filter((r) => Number(JSON.parse(r.point)[p]) === v).map((r) => r.pcc);
+    const rmse = rows.filter((r) => Number(JSON.parse(r.point)[p]) === v).map((r) => r.rmse);
+    const m = spahgc.meanStd(pcc);
+    sweep.push({ parameter: p, value: v, pcc: m.mean, std: m.std, rmse: spahgc.meanStd(rmse).mean, n: pcc.length });
   }
+  notes.push(`${p}: ${report.ran} run(s) now, ${report.skipped} from the store, ${report.seconds.toFixed(0)} s`);
 }
-await showTable(sweep.map((s) => ({ parameter: s.parameter, value: s.value, pccPercent: 100 * s.result.evaluation.mean.pcc, pccSdPercent: 100 * s.result.evaluation.std.pcc, rmse: s.result.evaluation.mean.rmse, slices: s.result.evaluation.slices.length })), "measured", "Tables S3–S5 — measured here");
+await showTable(sweep.map((s) => ({ parameter: s.parameter, value: s.value, pccPercent: 100 * s.pcc, pccSdPercent: 100 * s.std, rmse: s.rmse, slices: s.n })), "measured", "Tables S3–S5 — measured here (from the sweep store)");
 const quoted = [
   ...spahgc.paper.quotedRows("paper Table S3 (Q)", spahgc.paper.TABLE_S3_Q),
   ...spahgc.paper.quotedRows("paper Table S4 (K)", spahgc.paper.TABLE_S4_K),
@@ -284,7 +298,7 @@ const quoted = [
   ...spahgc.paper.quotedRows("paper Table S5 (β)", spahgc.paper.TABLE_S5_BETA),
 ];
 await showTable(quoted, "quoted", "Tables S3–S5 — quoted from the paper (other datasets)");
-await showFigure(spahgc.ablationCurveFigure(sweep.map((s) => ({ parameter: s.parameter, value: s.value, pcc: s.result.evaluation.mean.pcc, std: s.result.evaluation.std.pcc }))), "curves", "PCC against Q, K, α, β");
+await showFigure(spahgc.ablationCurveFigure(sweep.map((s) => ({ parameter: s.parameter, value: s.value, pcc: s.pcc, std: s.std }))), "curves", "PCC against Q, K, α, β");
 """),
     md("""
 The error bars are the SD over test slices, which is larger than most differences between values:

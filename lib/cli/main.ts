@@ -35,6 +35,7 @@ import type { Split } from "../train/cv.ts";
 
 import { type Command, json, UsageError } from "./command.ts";
 import { ANALYSIS_COMMANDS } from "./analysis.ts";
+import { SWEEP_COMMANDS } from "./sweep.ts";
 
 const GENE_OPTIONS = {
   recipe: {
@@ -584,6 +585,7 @@ const COMMANDS: Record<string, Command> = {
     },
   },
   ...ANALYSIS_COMMANDS,
+  ...SWEEP_COMMANDS,
   demo: {
     usage: "spahgc demo [--engine auto|jupyter|deno]",
     summary: "the quick-start on the embedded synthetic data; outputs under figures/00_quickstart/",
