@@ -74,6 +74,12 @@ const showFigure = async (fig: spahgc.Figure, file: string, title: string) => {
 """
 
 ALL_METHODS = '["spahgc", "ridge", "knn", "mlp", "bleep", "mclstexp", "histogene", "eggn", "nh2st"]'
+# Table 1's runs: every method on the profile's folds (shared by S2, S1–S3 and S12).
+RUN_ALL_METHODS = f"""const methods = {ALL_METHODS};
+const results = await spahgc.runStudy(
+  methods.map((m) => ({{ label: m, method: m, options: {{ epochs: epochsFor(m) }} }})),
+  {{ data, folds: params.folds }},
+);"""
 
 notebooks = {}
 
@@ -84,11 +90,7 @@ notebooks["table1_benchmark"] = opening(
 ) + [
     code(SHOW_TABLE),
     code(f"""
-const methods = {ALL_METHODS};
-const results = await spahgc.runStudy(
-  methods.map((m) => ({{ label: m, method: m, options: {{ epochs: epochsFor(m) }} }})),
-  {{ data, folds: params.folds }},
-);
+{RUN_ALL_METHODS}
 const bench = spahgc.benchmarkTable(results.map((r) => ({{ evaluation: r.evaluation, wallSeconds: r.run.seconds ?? undefined }})), "spahgc");
 const measured = bench.rows.map((r) => ({{
   source: "measured", method: r.method, paperName: spahgc.paper.PAPER_NAME[r.method] ?? "(not in paper)",
@@ -233,11 +235,7 @@ notebooks["tableS2_wilcoxon"] = opening(
 ) + [
     code(SHOW_TABLE),
     code(f"""
-const methods = {ALL_METHODS};
-const results = await spahgc.runStudy(
-  methods.map((m) => ({{ label: m, method: m, options: {{ epochs: epochsFor(m) }} }})),
-  {{ data, folds: params.folds }},
-);
+{RUN_ALL_METHODS}
 const spa = results.find((r) => r.label === "spahgc")!.evaluation;
 const rows = results.filter((r) => r.label !== "spahgc").map((r) => {{
   const c = spahgc.compareRuns(spa, r.evaluation);
@@ -356,11 +354,7 @@ notebooks["figS1_S3_per_slice_pcc"] = opening(
 ) + [
     code(SHOW_TABLE),
     code(f"""
-const methods = {ALL_METHODS};
-const results = await spahgc.runStudy(
-  methods.map((m) => ({{ label: m, method: m, options: {{ epochs: epochsFor(m) }} }})),
-  {{ data, folds: params.folds }},
-);
+{RUN_ALL_METHODS}
 const pts = results.flatMap((r) => r.evaluation.slices.map((s) => ({{ method: r.label, slice: s.test, pcc: s.pcc }})));
 await showFigure(spahgc.pccBarFigure(pts, {{ title: "Per-slice PCC, HER2+" }}), "bars", "Per-slice PCC");
 await showFigure(spahgc.pccBoxFigure(pts, {{ title: "Per-slice PCC, HER2+" }}), "box", "Per-slice PCC distribution");
@@ -459,11 +453,7 @@ notebooks["figS12_runtime"] = opening(
 ) + [
     code(SHOW_TABLE),
     code(f"""
-const methods = {ALL_METHODS};
-const results = await spahgc.runStudy(
-  methods.map((m) => ({{ label: m, method: m, options: {{ epochs: epochsFor(m) }} }})),
-  {{ data, folds: params.folds }},
-);
+{RUN_ALL_METHODS}
 const rows = results.map((r) => ({{
   method: r.label, seconds: r.run.seconds ?? NaN, epochs: ["ridge", "knn"].includes(r.label) ? null : r.config.options?.epochs ?? null,
   parameters: (r.report.folds[0].selection?.parameters as number | undefined) ?? null,

@@ -144,36 +144,29 @@ function contrastiveNet(
   };
 }
 
-export function bleepMethod(o: NeuralOptions & { topK?: number } = {}): Method {
+/** BLEEP's and mclSTExp's shared settings; `layers` = 0 is BLEEP. */
+function contrastiveMethod(
+  name: string,
+  transformer: { layers: number; heads: number },
+  o: NeuralOptions & { topK?: number },
+): Method {
   const c: ContrastiveSettings = {
     width: 256,
     topK: o.topK ?? 50,
     temperature: 0.1,
     dropout: 0.1,
-    layers: 0,
-    heads: 0,
+    ...transformer,
   };
   return neuralMethod(
-    "bleep",
+    name,
     { ...c },
     (dim, G, rng) => contrastiveNet(dim, G, new ParamStore(rng), c),
     o,
   );
 }
 
-export function mclstexpMethod(o: NeuralOptions & { topK?: number } = {}): Method {
-  const c: ContrastiveSettings = {
-    width: 256,
-    topK: o.topK ?? 50,
-    temperature: 0.1,
-    dropout: 0.1,
-    layers: 1,
-    heads: 4,
-  };
-  return neuralMethod(
-    "mclstexp",
-    { ...c },
-    (dim, G, rng) => contrastiveNet(dim, G, new ParamStore(rng), c),
-    o,
-  );
-}
+export const bleepMethod = (o: NeuralOptions & { topK?: number } = {}): Method =>
+  contrastiveMethod("bleep", { layers: 0, heads: 0 }, o);
+
+export const mclstexpMethod = (o: NeuralOptions & { topK?: number } = {}): Method =>
+  contrastiveMethod("mclstexp", { layers: 1, heads: 4 }, o);
