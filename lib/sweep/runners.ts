@@ -103,14 +103,17 @@ export async function runLocal(s: ExpandedSweep, o: RunnerOptions = {}): Promise
   log(
     `sweep ${s.spec.name}: ${start.total} runs, ${start.done} already done, ${queue.length} to run on ${parallel} local worker(s)`,
   );
-  // A killed driver takes its workers with it (finished runs are on disk already).
+  // An interrupted driver takes its workers with it and stops taking runs (finished runs are on
+  // disk already); it does not exit the process, which may be a notebook kernel.
+  let interrupted = false;
   const stop = () => {
+    interrupted = true;
+    queue.length = 0;
     for (const c of children) {
       try {
         c.kill("SIGTERM");
       } catch { /* already gone */ }
     }
-    Deno.exit(130);
   };
   Deno.addSignalListener("SIGTERM", stop);
   Deno.addSignalListener("SIGINT", stop);
@@ -128,6 +131,7 @@ export async function runLocal(s: ExpandedSweep, o: RunnerOptions = {}): Promise
       children.add(child);
       const out = await child.output();
       children.delete(child);
+      if (interrupted) return;
       writeFileAtomic(
         logFile,
         new TextDecoder().decode(out.stdout) + new TextDecoder().decode(out.stderr),
@@ -150,6 +154,14 @@ export async function runLocal(s: ExpandedSweep, o: RunnerOptions = {}): Promise
   } finally {
     Deno.removeSignalListener("SIGTERM", stop);
     Deno.removeSignalListener("SIGINT", stop);
+  }
+  if (interrupted) {
+    throw new DataError(
+      `sweep ${s.spec.name} interrupted: ${
+        sweepStatus(s).done
+      } of ${start.total} runs are done and kept; run it again to resume`,
+      { file: s.specPath },
+    );
   }
   return {
     runner: "local",
