@@ -27,6 +27,7 @@ import {
   SpaHGCTrainer,
 } from "./spahgc.ts";
 import { Rng } from "../util/random.ts";
+import { columnStats, standardiseColumns, unstandardiseColumns } from "../util/arrays.ts";
 
 export interface SpaHGCOptions {
   config?: Partial<Omit<SpaHGCConfig, "dim" | "genes">>;
@@ -123,21 +124,9 @@ export function spahgcMethod(o: SpaHGCOptions = {}): Method {
 
       // Targets standardised per gene with statistics of the training slices only (evaluation.md
       // allows min–max or standardisation fitted on training data); predictions are mapped back.
-      const mu = new Float64Array(G), sd = new Float64Array(G);
-      let nTot = 0;
-      for (const t of train) {
-        nTot += t.n;
-        for (let k = 0; k < t.y.length; k++) mu[k % G] += t.y[k];
-      }
-      for (let g = 0; g < G; g++) mu[g] /= nTot;
-      for (const t of train) {
-        for (let k = 0; k < t.y.length; k++) sd[k % G] += (t.y[k] - mu[k % G]) ** 2;
-      }
-      for (let g = 0; g < G; g++) sd[g] = Math.sqrt(sd[g] / Math.max(1, nTot - 1)) || 1;
-      const scale = (y: Float32Array) =>
-        Float32Array.from(y, (v, k) => (v - mu[k % G]) / sd[k % G]);
-      const unscale = (y: Float32Array) =>
-        Float32Array.from(y, (v, k) => v * sd[k % G] + mu[k % G]);
+      const ys = columnStats(train.map((t) => t.y), G);
+      const scale = (y: Float32Array) => standardiseColumns(y, ys, G);
+      const unscale = (y: Float32Array) => unstandardiseColumns(y, ys, G);
       train = train.map((t) => ({ ...t, y: scale(t.y) }));
       const gs = new Map(train.map((t) => [t.name, graphSlice(t)]));
       const sorted = [...train].sort((a, b) => a.name.localeCompare(b.name));

@@ -16,6 +16,7 @@
  * sinusoidal 2-D encoding of array coordinates instead of learned + sinusoidal.
  */
 import type { Method } from "../../train/experiment.ts";
+import { concatRows } from "../../util/arrays.ts";
 import { tf } from "../backend.ts";
 import {
   clipLoss,
@@ -130,16 +131,7 @@ function contrastiveNet(
         embs.push(await readAndDispose(tf.tidy(() => project(expr, b.y, 0))));
         ys.push(b.yHost);
       }
-      const cat = (parts: Float32Array[]) => {
-        const out = new Float32Array(parts.reduce((a, p) => a + p.length, 0));
-        let o = 0;
-        for (const p of parts) {
-          out.set(p, o);
-          o += p.length;
-        }
-        return out;
-      };
-      return retrieveExpression(q, cat(embs), cat(ys), c.width, G, c.topK);
+      return retrieveExpression(q, concatRows(embs), concatRows(ys), c.width, G, c.topK);
     },
   };
 }

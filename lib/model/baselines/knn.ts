@@ -8,18 +8,9 @@
 import { cosineTopK } from "../../graph/knn.ts";
 import { sliceMetrics } from "../../eval/metrics.ts";
 import type { Method } from "../../train/experiment.ts";
+import { concatRows } from "../../util/arrays.ts";
 
 export const KNN_GRID = [5, 10, 25, 50];
-
-function concat(parts: Float32Array[]): Float32Array {
-  const out = new Float32Array(parts.reduce((a, p) => a + p.length, 0));
-  let o = 0;
-  for (const p of parts) {
-    out.set(p, o);
-    o += p.length;
-  }
-  return out;
-}
 
 /** Weighted mean expression of each query's top-k bank rows. */
 export function knnPredict(
@@ -63,8 +54,8 @@ export function knnMethod(o: { k?: number; grid?: number[] } = {}): Method {
             const rest = train.filter((t) => t !== held);
             const pred = knnPredict(
               held.x,
-              concat(rest.map((t) => t.x)),
-              concat(rest.map((t) => t.y)),
+              concatRows(rest.map((t) => t.x)),
+              concatRows(rest.map((t) => t.y)),
               dim,
               G,
               kk,
@@ -79,7 +70,7 @@ export function knnMethod(o: { k?: number; grid?: number[] } = {}): Method {
           }
         }
       }
-      const bankX = concat(train.map((t) => t.x)), bankY = concat(train.map((t) => t.y));
+      const bankX = concatRows(train.map((t) => t.x)), bankY = concatRows(train.map((t) => t.y));
       return {
         predict: (s) => knnPredict(s.x, bankX, bankY, dim, G, k),
         selection: { k, innerPcc: inner, bankSpots: bankX.length / dim },

@@ -6,10 +6,16 @@
  * as SpaHGC: the last training slice by name, when there are ≥ 3) or a fixed budget, seeded
  * everything, a progress line per epoch, and predictions mapped back to the target scale.
  */
-import { euclideanKnn } from "../../graph/knn.ts";
+import { cosineTopK, euclideanKnn } from "../../graph/knn.ts";
 import { sliceMetrics } from "../../eval/metrics.ts";
 import type { Method, Predictor, PreparedSlice } from "../../train/experiment.ts";
 import { Rng } from "../../util/random.ts";
+import {
+  type ColumnStats,
+  columnStats,
+  standardiseColumns,
+  unstandardiseColumns,
+} from "../../util/arrays.ts";
 import { type BackendName, deviceDescription, tf, useBackend } from "../backend.ts";
 import { disposeNeighbourhood, type Neighbourhood, neighbourhood, ParamStore } from "../layers.ts";
 
@@ -62,29 +68,10 @@ export interface NeuralOptions {
   progress?: (line: string) => void;
 }
 
-/** Per-column mean and SD of row-major matrices (SD 1 where a column is constant). */
-function columnStats(mats: Float32Array[], cols: number) {
-  const mu = new Float64Array(cols), sd = new Float64Array(cols);
-  let n = 0;
-  for (const m of mats) {
-    n += m.length / cols;
-    for (let k = 0; k < m.length; k++) mu[k % cols] += m[k];
-  }
-  for (let j = 0; j < cols; j++) mu[j] /= n;
-  for (const m of mats) {
-    for (let k = 0; k < m.length; k++) sd[k % cols] += (m[k] - mu[k % cols]) ** 2;
-  }
-  for (let j = 0; j < cols; j++) sd[j] = Math.sqrt(sd[j] / Math.max(1, n - 1)) || 1;
-  return { mu, sd };
-}
-
-const standardise = (m: Float32Array, s: { mu: Float64Array; sd: Float64Array }, cols: number) =>
-  Float32Array.from(m, (v, k) => (v - s.mu[k % cols]) / s.sd[k % cols]);
-
 function toTensors(
   p: PreparedSlice,
-  xs: { mu: Float64Array; sd: Float64Array },
-  ys: { mu: Float64Array; sd: Float64Array },
+  xs: ColumnStats,
+  ys: ColumnStats,
   dim: number,
   G: number,
   k: number,
@@ -94,13 +81,13 @@ function toTensors(
     coords[2 * i] = p.slice.array.x[i];
     coords[2 * i + 1] = p.slice.array.y[i];
   }
-  const yHost = standardise(p.y, ys, G);
+  const yHost = standardiseColumns(p.y, ys, G);
   const kk = Math.min(k, p.n - 1);
   const nn = kk > 0 ? euclideanKnn(coords, coords, 2, kk, { self: true }).index : new Int32Array(0);
   return {
     name: p.name,
     n: p.n,
-    x: tf.keep(tf.tensor2d(standardise(p.x, xs, dim), [p.n, dim])),
+    x: tf.keep(tf.tensor2d(standardiseColumns(p.x, xs, dim), [p.n, dim])),
     y: tf.keep(tf.tensor2d(yHost, [p.n, G])),
     yHost,
     coords,
@@ -225,7 +212,7 @@ export function neuralMethod(
           const t = toTensors(test, xs, ys, dim, G, params.spatialNeighbours);
           try {
             const z = await net.predict(t, slices);
-            return Float32Array.from(z, (v, k) => v * ys.sd[k % G] + ys.mu[k % G]);
+            return unstandardiseColumns(z, ys, G);
           } finally {
             disposeSlice(t);
           }
@@ -241,8 +228,7 @@ export function neuralMethod(
 
 /**
  * Retrieval of expression through a learned joint space (BLEEP's inference): each query row's
- * `k` most cosine-similar bank rows, their expression averaged. Host-side: the bank is a few
- * thousand rows.
+ * `k` most cosine-similar bank rows (the graph's exact retrieval), their expression averaged.
  */
 export function retrieveExpression(
   queryEmb: Float32Array,
@@ -252,31 +238,13 @@ export function retrieveExpression(
   G: number,
   k: number,
 ): Float32Array {
-  const nq = queryEmb.length / width, nb = bankEmb.length / width;
-  const kk = Math.min(k, nb);
-  const norm = (m: Float32Array, n: number) => {
-    const out = new Float32Array(m.length);
-    for (let i = 0; i < n; i++) {
-      let s = 0;
-      for (let j = 0; j < width; j++) s += m[i * width + j] ** 2;
-      const inv = s > 0 ? 1 / Math.sqrt(s) : 0;
-      for (let j = 0; j < width; j++) out[i * width + j] = m[i * width + j] * inv;
-    }
-    return out;
-  };
-  const q = norm(queryEmb, nq), b = norm(bankEmb, nb);
+  const kk = Math.min(k, bankEmb.length / width);
+  const top = cosineTopK(queryEmb, bankEmb, width, kk);
+  const nq = queryEmb.length / width;
   const out = new Float32Array(nq * G);
-  const sims = new Float32Array(nb);
-  const idx = Array.from({ length: nb }, (_, i) => i);
   for (let i = 0; i < nq; i++) {
-    for (let r = 0; r < nb; r++) {
-      let s = 0;
-      for (let j = 0; j < width; j++) s += q[i * width + j] * b[r * width + j];
-      sims[r] = s;
-    }
-    idx.sort((u, v) => sims[v] - sims[u]);
     for (let a = 0; a < kk; a++) {
-      const r = idx[a];
+      const r = top.index[i * kk + a];
       for (let g = 0; g < G; g++) out[i * G + g] += bankY[r * G + g] / kk;
     }
   }
