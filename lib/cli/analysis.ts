@@ -51,13 +51,18 @@ const RUN_OPTIONS = {
   json: { type: "boolean", help: "one JSON object on stdout" },
 } as const;
 
-async function datasetFor(v: Values, slices?: string[]): Promise<Dataset | undefined> {
-  if (!v.dataset) return undefined;
-  return await loadDataset(String(v.dataset), {
+// One command may open several runs and draw several maps: read the dataset and each thumbnail
+// once (HER2+ takes seconds to load, a thumbnail means decoding a whole-slide JPEG).
+let datasetLoad: Promise<Dataset> | undefined;
+const thumbnails = new Map<string, Promise<Background | undefined>>();
+
+function datasetFor(v: Values): Promise<Dataset | undefined> {
+  if (!v.dataset) return Promise.resolve(undefined);
+  datasetLoad ??= loadDataset(String(v.dataset), {
     dataDir: v["data-dir"] as string | undefined,
-    slices,
     log: new WarningLog(!v.json),
   });
+  return datasetLoad;
 }
 
 async function openRun(dir: string | undefined, v: Values): Promise<Run> {
@@ -93,10 +98,17 @@ const writeFigure = (
   notes: string[] = [],
 ) => saveFigure(fig, dir, name, { params, notes });
 
-async function backgroundFor(v: Values, slice: string): Promise<Background | undefined> {
-  const ds = await datasetFor(v, [slice]);
-  const img = ds?.slices[0]?.image;
-  return img ? await thumbnailDataUri(img) : undefined;
+function backgroundFor(v: Values, slice: string): Promise<Background | undefined> {
+  if (!thumbnails.has(slice)) {
+    thumbnails.set(
+      slice,
+      datasetFor(v).then((ds) => {
+        const img = ds?.slices.find((s) => s.name === slice)?.image;
+        return img ? thumbnailDataUri(img) : undefined;
+      }),
+    );
+  }
+  return thumbnails.get(slice)!;
 }
 
 /** Measured vs predicted expression of one gene on one test slice, on one colour scale. */

@@ -11,6 +11,7 @@ import { summarizeDataset, summaryMarkdown } from "../data/summary.ts";
 import { runNotebook } from "../notebook/runner.ts";
 import {
   DEFAULT_GENE_PARAMS,
+  defaultGeneRecipe,
   type GeneRecipe,
   type GeneSelectionParams,
   type HvgFlavor,
@@ -110,8 +111,7 @@ function geneParams(
   dataset: string,
   v: Record<string, string | boolean | undefined>,
 ): GeneSelectionParams {
-  const recipe = (v.recipe as GeneRecipe | undefined) ??
-    (dataset === "her2st" ? "histogene" : "intersection");
+  const recipe = (v.recipe as GeneRecipe | undefined) ?? defaultGeneRecipe(dataset);
   if (!["intersection", "batch-ranked", "histogene"].includes(recipe)) {
     throw new UsageError(`--recipe ${recipe}: expected intersection, batch-ranked or histogene`);
   }

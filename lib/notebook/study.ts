@@ -10,7 +10,11 @@ import { WarningLog } from "../errors.ts";
 import { DATASETS, loadDataset, PROJECT_ROOT, resolveDatasetDir } from "../data/registry.ts";
 import type { Dataset } from "../data/slice.ts";
 import { parseEncoder } from "../features/extractors.ts";
-import { DEFAULT_GENE_PARAMS, type GeneSelectionParams } from "../preprocess/hvg.ts";
+import {
+  DEFAULT_GENE_PARAMS,
+  defaultGeneRecipe,
+  type GeneSelectionParams,
+} from "../preprocess/hvg.ts";
 import { methodByName } from "../model/methods.ts";
 import type { SpaHGCOptions } from "../model/spahgc_method.ts";
 import { crossValidate, type CvReport } from "../train/experiment.ts";
@@ -54,7 +58,7 @@ export async function studyData(prefer: "her2st" | "synthetic" = "her2st"): Prom
     return {
       dataset,
       slices: HER2_IMAGED,
-      geneParams: { ...DEFAULT_GENE_PARAMS, recipe: "histogene" },
+      geneParams: { ...DEFAULT_GENE_PARAMS, recipe: defaultGeneRecipe("her2st") },
       note:
         "HER2+ (Andersson et al.): the 6 sections with full-resolution images (B4, C2–C6), 785 genes (HisToGene's recipe), built-in image features",
     };
@@ -63,7 +67,7 @@ export async function studyData(prefer: "her2st" | "synthetic" = "her2st"): Prom
   return {
     dataset,
     slices: dataset.slices.map((s) => s.name),
-    geneParams: { ...DEFAULT_GENE_PARAMS, recipe: "intersection" },
+    geneParams: { ...DEFAULT_GENE_PARAMS, recipe: defaultGeneRecipe("synthetic") },
     note: prefer === "her2st"
       ? "HER2+ data not found (see data/README.md): the embedded SYNTHETIC cohort stands in — numbers are not comparable with the paper"
       : "the embedded synthetic cohort",

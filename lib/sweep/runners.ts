@@ -10,7 +10,7 @@ import { join } from "node:path";
 import { DataError, WarningLog } from "../errors.ts";
 import { loadDataset, PROJECT_ROOT } from "../data/registry.ts";
 import { parseEncoder } from "../features/extractors.ts";
-import { DEFAULT_GENE_PARAMS } from "../preprocess/hvg.ts";
+import { DEFAULT_GENE_PARAMS, defaultGeneRecipe } from "../preprocess/hvg.ts";
 import { methodByName } from "../model/methods.ts";
 import { crossValidate } from "../train/experiment.ts";
 import { writeFileAtomic } from "../io/files.ts";
@@ -39,7 +39,7 @@ export async function runOne(s: ExpandedSweep, id: string): Promise<ResultRow[]>
       folds: [run.fold],
       geneParams: {
         ...DEFAULT_GENE_PARAMS,
-        recipe: spec.genes ?? (spec.dataset === "her2st" ? "histogene" : "intersection"),
+        recipe: spec.genes ?? defaultGeneRecipe(spec.dataset),
       },
       out,
       progress: () => {},
