@@ -40,17 +40,21 @@ export function notebookParams<T extends Record<string, unknown>>(
   };
 }
 
+/** The Deno kernel's `display`, or undefined outside `deno jupyter`. */
+export function jupyterDisplay(): ((bundle: unknown, opts: unknown) => Promise<void>) | undefined {
+  // Outside the kernel `Deno.jupyter` is a getter that throws, so probe it.
+  try {
+        // deno-lint-ignore no-explicit-any
+    const jupyter = (Deno as any).jupyter;
+    return jupyter?.display?.bind(jupyter);
+  } catch {
+    return undefined;
+  }
+}
+
 /** Shows Markdown: rich output under the Jupyter kernel, plain text under `deno run`. */
 export async function display(markdown: string): Promise<void> {
-  // Outside the kernel `Deno.jupyter` is a getter that throws, so probe it.
-  let jupyter: { display?: (o: unknown, opts: unknown) => Promise<void> } | undefined;
-  try {
-    // deno-lint-ignore no-explicit-any
-    jupyter = (Deno as any).jupyter;
-  } catch {
-    jupyter = undefined;
-  }
-  if (jupyter?.display) {
-    await jupyter.display({ "text/markdown": markdown, "text/plain": markdown }, { raw: true });
-  } else console.log(markdown);
+  const show = jupyterDisplay();
+  if (show) await show({ "text/markdown": markdown, "text/plain": markdown }, { raw: true });
+  else console.log(markdown);
 }

@@ -12,6 +12,7 @@ import { exists, writeFileAtomic } from "../io/files.ts";
 import { PROJECT_ROOT } from "../data/registry.ts";
 import { type Manifest, startManifest } from "../provenance/manifest.ts";
 import type { Figure } from "./figures.ts";
+import { jupyterDisplay } from "../notebook/params.ts";
 
 const PLOTLY_PATH = join(PROJECT_ROOT, "node_modules", "plotly.js-dist-min", "plotly.min.js");
 let plotlySource: string | undefined;
@@ -83,15 +84,8 @@ export async function displayFigure(
   o: { title?: string; svg?: string; htmlFile?: string } = {},
 ): Promise<void> {
   const bundle = figureMimeBundle(fig, o);
-  // Outside the kernel `Deno.jupyter` is a getter that throws, so probe it.
-  let jupyter: { display?: (b: unknown, opts: unknown) => Promise<void> } | undefined;
-  try {
-    // deno-lint-ignore no-explicit-any
-    jupyter = (Deno as any).jupyter;
-  } catch {
-    jupyter = undefined;
-  }
-  if (jupyter?.display) await jupyter.display(bundle, { raw: true });
+  const show = jupyterDisplay();
+  if (show) await show(bundle, { raw: true });
   else console.log(bundle["text/plain"]);
 }
 
