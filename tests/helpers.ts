@@ -94,3 +94,21 @@ export function cli(...args: string[]): { code: number; stdout: string; stderr: 
     stderr: new TextDecoder().decode(r.stderr),
   };
 }
+
+/** Starts the `spahgc` CLI in the background (output discarded), e.g. to kill it midway. */
+export function spawnCli(...args: string[]): Deno.ChildProcess {
+  return new Deno.Command(Deno.execPath(), {
+    args: ["run", "-A", join(PROJECT_ROOT, "lib/cli/main.ts"), ...args],
+    stdout: "null",
+    stderr: "null",
+  }).spawn();
+}
+
+/** Polls `cond` every 200 ms until it holds; fails after `timeoutMs` naming what was awaited. */
+export async function waitUntil(cond: () => boolean, timeoutMs: number, what: string) {
+  const t0 = Date.now();
+  while (!cond()) {
+    if (Date.now() - t0 > timeoutMs) throw new Error(`timed out after ${timeoutMs} ms: ${what}`);
+    await new Promise((r) => setTimeout(r, 200));
+  }
+}

@@ -8,21 +8,11 @@ import { join } from "node:path";
 import { expandSpec } from "../lib/sweep/spec.ts";
 import { collect, resultPath, sweepStatus } from "../lib/sweep/store.ts";
 import { PROJECT_ROOT } from "../lib/mod.ts";
-import { cli, tempDir } from "./helpers.ts";
+import { cli, spawnCli, tempDir, waitUntil } from "./helpers.ts";
+import { runCommand } from "../lib/sweep/runners.ts";
 
 const SCRIPT = join(PROJECT_ROOT, "scripts", "slurm_localhost.sh");
-const run = (cmd: string, ...args: string[]) => {
-  try {
-    const r = new Deno.Command(cmd, { args, stdout: "piped", stderr: "piped" }).outputSync();
-    return {
-      ok: r.success,
-      out: new TextDecoder().decode(r.stdout),
-      err: new TextDecoder().decode(r.stderr),
-    };
-  } catch (e) {
-    return { ok: false, out: "", err: (e as Error).message };
-  }
-};
+const run = runCommand;
 
 // Root and apt (or an installed Slurm) are needed; say why when they are not there.
 const wasUp = run("bash", SCRIPT, "status").ok;
@@ -62,32 +52,16 @@ Deno.test({
       assert.equal(sweepStatus(s).done, 0, "a dry run submits nothing");
 
       // Submit, then kill the driver and cancel the array once one run has finished.
-      const driver = new Deno.Command(Deno.execPath(), {
-        args: [
-          "run",
-          "-A",
-          join(PROJECT_ROOT, "lib/cli/main.ts"),
-          "sweep",
-          spec,
-          "--runner",
-          "slurm",
-          "--max-parallel",
-          "1",
-        ],
-        stdout: "null",
-        stderr: "null",
-      }).spawn();
-      const t0 = Date.now();
-      while (sweepStatus(s).done === 0) {
-        assert.ok(Date.now() - t0 < 300_000, "no run finished within 5 minutes on Slurm");
-        await new Promise((r) => setTimeout(r, 500));
-      }
+      const driver = spawnCli("sweep", spec, "--runner", "slurm", "--max-parallel", "1");
+      await waitUntil(() => sweepStatus(s).done > 0, 300_000, "a first run on Slurm");
       driver.kill("SIGTERM");
       await driver.status;
       run("scancel", "--name", `spahgc-${name}`);
-      while (run("squeue", "-h", "-n", `spahgc-${name}`).out.trim()) {
-        await new Promise((r) => setTimeout(r, 500));
-      }
+      await waitUntil(
+        () => !run("squeue", "-h", "-n", `spahgc-${name}`).out.trim(),
+        60_000,
+        "the cancelled array to leave the queue",
+      );
       const first = sweepStatus(s);
       assert.ok(first.done >= 1 && first.done < 6, `done after the kill: ${first.done}`);
       const finished = s.runs.filter((r) => !first.pending.includes(r));

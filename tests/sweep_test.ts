@@ -3,8 +3,7 @@ import assert from "node:assert/strict";
 import { join } from "node:path";
 import { expandSpec, gridPoints } from "../lib/sweep/spec.ts";
 import { collect, readResults, resultPath, sweepStatus } from "../lib/sweep/store.ts";
-import { PROJECT_ROOT } from "../lib/mod.ts";
-import { cli, tempDir, throwsWith } from "./helpers.ts";
+import { cli, spawnCli, tempDir, throwsWith, waitUntil } from "./helpers.ts";
 
 const writeSpec = (dir: string, spec: Record<string, unknown>) => {
   const p = join(dir, `${spec.name}.json`);
@@ -83,22 +82,8 @@ Deno.test("local runner: a sweep killed midway resumes without redoing finished 
   const s = await expandSpec(spec);
   assert.equal(s.runs.length, 6);
   // First attempt, one worker: stop it (SIGTERM) as soon as one run has finished.
-  const driver = new Deno.Command(Deno.execPath(), {
-    args: [
-      "run",
-      "-A",
-      join(PROJECT_ROOT, "lib/cli/main.ts"),
-      "sweep",
-      spec,
-      "--runner",
-      "local",
-      "--max-parallel",
-      "1",
-    ],
-    stdout: "null",
-    stderr: "null",
-  }).spawn();
-  while (sweepStatus(s).done === 0) await new Promise((r) => setTimeout(r, 200));
+  const driver = spawnCli("sweep", spec, "--runner", "local", "--max-parallel", "1");
+  await waitUntil(() => sweepStatus(s).done > 0, 300_000, "a first local run");
   driver.kill("SIGTERM");
   assert.equal(
     (await driver.status).code,

@@ -44,7 +44,7 @@ export function notebookParams<T extends Record<string, unknown>>(
 export function jupyterDisplay(): ((bundle: unknown, opts: unknown) => Promise<void>) | undefined {
   // Outside the kernel `Deno.jupyter` is a getter that throws, so probe it.
   try {
-        // deno-lint-ignore no-explicit-any
+    // deno-lint-ignore no-explicit-any
     const jupyter = (Deno as any).jupyter;
     return jupyter?.display?.bind(jupyter);
   } catch {

@@ -195,7 +195,11 @@ exec ${Deno.execPath()} run -A ${CLI} sweep run-one ${s.specPath} "$ID"
 `;
 }
 
-function sh(cmd: string, args: string[]): { ok: boolean; out: string; err: string } {
+/** Runs a command to completion, quietly: success, stdout, stderr (a missing binary is a failure). */
+export function runCommand(
+  cmd: string,
+  ...args: string[]
+): { ok: boolean; out: string; err: string } {
   try {
     const r = new Deno.Command(cmd, { args, stdout: "piped", stderr: "piped" }).outputSync();
     return {
@@ -213,7 +217,7 @@ export const slurmJobName = (s: ExpandedSweep) => `spahgc-${s.spec.name}`.slice(
 
 /** Job ids of this sweep still queued or running. */
 export function slurmJobs(s: ExpandedSweep): string[] {
-  const r = sh("squeue", ["-h", "-n", slurmJobName(s), "-o", "%A"]);
+  const r = runCommand("squeue", "-h", "-n", slurmJobName(s), "-o", "%A");
   if (!r.ok) throw new DataError(`squeue failed: ${r.err.trim() || "is Slurm reachable?"}`);
   return [...new Set(r.out.split("\n").map((l) => l.trim()).filter((l) => l))];
 }
@@ -278,7 +282,7 @@ export async function runSlurm(
       script,
       slurmScript(s, pending, listFile, { maxParallel: o.maxParallel, jobName }),
     );
-    const sub = sh("sbatch", ["--parsable", script]);
+    const sub = runCommand("sbatch", "--parsable", script);
     if (!sub.ok) throw new DataError(`sbatch failed: ${sub.err.trim()}`, { file: script });
     const job = sub.out.trim().split(";")[0];
     jobs.push(job);
