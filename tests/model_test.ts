@@ -227,10 +227,10 @@ Deno.test("the full model's loss gradient matches finite differences for sampled
   gt.dispose();
 });
 
-Deno.test("one training step gives the same losses and weights on cpu, wasm and webgpu", () => {
+Deno.test("one training step gives the same losses and weights on cpu, wasm, wasm-blas and webgpu", () => {
   // Each backend in its own process: switching backends inside one process leaks state in tfjs.
   const results: Record<string, { losses: { total: number }; w: number[] }> = {};
-  for (const b of ["cpu", "wasm", "webgpu"]) {
+  for (const b of ["cpu", "wasm", "wasm-blas", "webgpu"]) {
     const r = new Deno.Command(Deno.execPath(), {
       args: ["run", "-A", join(PROJECT_ROOT, "tests/support/one_step.ts"), b],
       stdout: "piped",

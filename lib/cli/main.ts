@@ -21,6 +21,7 @@ import { defaultCacheDir, parseEncoder, sliceFeatures } from "../features/extrac
 import { methodByName } from "../model/methods.ts";
 import type { SpaHGCOptions } from "../model/spahgc_method.ts";
 import type { Ablation } from "../model/spahgc.ts";
+import { BACKEND_NAMES } from "../model/backend.ts";
 import { crossValidate } from "../train/experiment.ts";
 import {
   buildBank,
@@ -78,7 +79,7 @@ function spahgcOptions(v: Record<string, string | boolean | undefined>): SpaHGCO
     if (!key) throw new UsageError(`--ablation ${a}: expected ${Object.keys(names).join(", ")}`);
     ablation[key] = true;
   }
-  const pick = <T extends string>(k: string, allowed: T[]): T | undefined => {
+  const pick = <T extends string>(k: string, allowed: readonly T[]): T | undefined => {
     if (v[k] === undefined) return undefined;
     if (!allowed.includes(v[k] as T)) {
       throw new UsageError(`--${k} ${v[k]}: expected ${allowed.join(" | ")}`);
@@ -101,7 +102,7 @@ function spahgcOptions(v: Record<string, string | boolean | undefined>): SpaHGCO
     config,
     graph: { ...(Q !== undefined ? { Q } : {}), ...(K !== undefined ? { K } : {}) },
     epochs: num("epochs", 1, 100000),
-    backend: pick("backend", ["auto", "wasm", "cpu", "webgpu", "tensorflow"]),
+    backend: pick("backend", BACKEND_NAMES),
     selection: pick("selection", ["validation", "fixed", "test-set"]),
     checkpointDir: v.out ? join(String(v.out), "checkpoints") : undefined,
   };
@@ -492,7 +493,8 @@ const COMMANDS: Record<string, Command> = {
       },
       backend: {
         type: "string",
-        help: "trained methods: auto (default) | wasm | cpu | webgpu | tensorflow",
+        help:
+          "trained methods: auto (default: wasm-blas, else wasm) | wasm-blas | wasm | cpu | webgpu | tensorflow",
       },
       seed: { type: "string", help: "trained methods: seed, default 0" },
       selection: {

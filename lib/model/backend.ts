@@ -1,110 +1,65 @@
 /**
- * TensorFlow.js backend selection. `cpu` (pure JS, everywhere), `wasm` (XNNPACK SIMD; the
- * fastest CPU backend measured here), `webgpu` (Deno's WebGPU: the GPU where one exists, a
- * software adapter otherwise), `tensorflow` (@tensorflow/tfjs-node-gpu, optional, never needed
- * by tests). `auto` takes wasm, else cpu — and every report states the backend actually used.
- *
- * The wasm backend lacks the `UnsortedSegmentSum` kernel, which the gradient of `gather` needs.
- * It is registered here as a JS kernel working on the wasm backend's own buffers, so training
- * stays on wasm (no round trip through another backend) — a scatter-add is memory-bound and the
- * JS loop is as fast as a compiled one for our sizes. The wasm `GatherV2` kernel is replaced the
- * same way: tfjs 4.22's copies element by element and took 1.7 s of a 1.9 s forward pass here;
- * gathering whole rows with typed-array copies takes milliseconds.
+ * TensorFlow.js backend selection:
+ * - `cpu`: pure JS, everywhere;
+ * - `wasm`: XNNPACK SIMD on one thread, with the kernels of `wasm_kernels.ts` (the wasm backend
+ *   lacks `UnsortedSegmentSum`, which the gradient of `gather` needs; training stays on wasm);
+ * - `wasm-blas`: the same backend with its matrix products done by the system BLAS through FFI
+ *   (OpenBLAS: 5–6× XNNPACK's throughput on the model's shapes here; see `blas.ts`);
+ * - `webgpu`: Deno's WebGPU — the GPU where one exists, a software adapter otherwise;
+ * - `tensorflow`: @tensorflow/tfjs-node-gpu, optional, never needed by tests.
+ * `auto` takes wasm-blas, else wasm, else cpu — and every report states the backend and the
+ * device actually used.
  */
 import * as tf from "@tensorflow/tfjs";
 import { setWasmPaths } from "@tensorflow/tfjs-backend-wasm";
 import { fileURLToPath } from "node:url";
+import { blasStatus } from "./blas.ts";
+import { blasMatMul, registerWasmKernels, setBlasMatMul } from "./wasm_kernels.ts";
 
-export type BackendName = "auto" | "cpu" | "wasm" | "webgpu" | "tensorflow";
+export type BackendName = "auto" | "cpu" | "wasm" | "wasm-blas" | "webgpu" | "tensorflow";
 
-let wasmRegistered = false;
-function registerWasmSegmentSum(): void {
-  if (wasmRegistered) return;
-  wasmRegistered = true;
-  tf.registerKernel({
-    kernelName: "UnsortedSegmentSum",
-    backendName: "wasm",
-    kernelFunc: ({ inputs, backend, attrs }) => {
-      const { x, segmentIds } = inputs as { x: tf.Tensor; segmentIds: tf.Tensor };
-      const { numSegments } = attrs as unknown as { numSegments: number };
-      // deno-lint-ignore no-explicit-any
-      const b = backend as any;
-      const xv = b.readSync(x.dataId) as Float32Array;
-      const ids = b.readSync(segmentIds.dataId) as Int32Array;
-      const inner = x.shape.slice(segmentIds.shape.length).reduce((a, v) => a * v, 1);
-      const out = new Float32Array(numSegments * inner);
-      for (let i = 0; i < ids.length; i++) {
-        const s = ids[i];
-        if (s < 0 || s >= numSegments) continue;
-        const o = s * inner, p = i * inner;
-        for (let j = 0; j < inner; j++) out[o + j] += xv[p + j];
-      }
-      const shape = [numSegments, ...x.shape.slice(segmentIds.shape.length)];
-      const dataId = b.write(out, shape, "float32");
-      return { dataId, shape, dtype: "float32" };
-    },
-  });
-  tf.unregisterKernel("GatherV2", "wasm");
-  tf.registerKernel({
-    kernelName: "GatherV2",
-    backendName: "wasm",
-    kernelFunc: ({ inputs, backend, attrs }) => {
-      const { x, indices } = inputs as { x: tf.Tensor; indices: tf.Tensor };
-      const { axis, batchDims } = attrs as unknown as { axis: number; batchDims: number };
-      if (axis !== 0 || (batchDims ?? 0) !== 0 || (x.dtype !== "float32" && x.dtype !== "int32")) {
-        throw new Error(
-          `GatherV2 on wasm supports axis 0 on float32/int32 only (axis ${axis}, ${x.dtype})`,
-        );
-      }
-      // deno-lint-ignore no-explicit-any
-      const b = backend as any;
-      const xv = b.readSync(x.dataId) as Float32Array | Int32Array;
-      const idx = b.readSync(indices.dataId) as Int32Array;
-      const row = x.shape.slice(1).reduce((a, v) => a * v, 1);
-      const out = x.dtype === "int32"
-        ? new Int32Array(idx.length * row)
-        : new Float32Array(idx.length * row);
-      for (let i = 0; i < idx.length; i++) {
-        const r = idx[i];
-        if (r < 0 || r >= x.shape[0]) {
-          throw new Error(`gather index ${r} out of range [0, ${x.shape[0]})`);
-        }
-        out.set(xv.subarray(r * row, (r + 1) * row), i * row);
-      }
-      const shape = [...indices.shape, ...x.shape.slice(1)];
-      return { dataId: b.write(out, shape, x.dtype), shape, dtype: x.dtype };
-    },
-  });
-}
+/** Every name `useBackend` accepts, for option parsers. */
+export const BACKEND_NAMES: readonly BackendName[] = [
+  "auto",
+  "wasm-blas",
+  "wasm",
+  "cpu",
+  "webgpu",
+  "tensorflow",
+];
 
 /** Selects and initialises a backend; returns the name actually in use. */
 export async function useBackend(name: BackendName = "auto"): Promise<string> {
   const tryOne = async (b: string): Promise<boolean> => {
     try {
-      if (b === "wasm") {
+      if (b === "wasm" || b === "wasm-blas") {
         await import("@tensorflow/tfjs-backend-wasm");
         setWasmPaths(
           fileURLToPath(
             new URL("../../node_modules/@tensorflow/tfjs-backend-wasm/dist/", import.meta.url),
           ),
         );
-        registerWasmSegmentSum();
+        registerWasmKernels();
+        // Without a BLAS library `wasm-blas` is unavailable (auto then falls back to wasm).
+        if (!setBlasMatMul(b === "wasm-blas") && b === "wasm-blas") return false;
       } else if (b === "webgpu") {
         await import("@tensorflow/tfjs-backend-webgpu");
       } else if (b === "tensorflow") {
         // Optional native backend: `npm install @tensorflow/tfjs-node-gpu` on a CUDA machine.
         await import(["@tensorflow", "tfjs-node-gpu"].join("/"));
       }
-      const ok = await tf.setBackend(b);
+      const tfName = b === "wasm-blas" ? "wasm" : b;
+      const ok = await tf.setBackend(tfName);
       await tf.ready();
-      return ok && tf.getBackend() === b;
+      return ok && tf.getBackend() === tfName;
     } catch {
       return false;
     }
   };
-  const order = name === "auto" ? ["wasm", "cpu"] : [name];
+  const order = name === "auto" ? ["wasm-blas", "wasm", "cpu"] : [name];
   for (const b of order) if (await tryOne(b)) return b;
-  throw new Error(`TensorFlow.js backend '${name}' is not available here`);
+  const why = name === "wasm-blas" ? ` (${blasStatus})` : "";
+  throw new Error(`TensorFlow.js backend '${name}' is not available here${why}`);
 }
 
 /** A description of the device behind the current backend, for reports. */
@@ -116,7 +71,18 @@ export function deviceDescription(): string {
     return `webgpu (${info?.vendor ?? "?"} ${info?.architecture ?? ""} ${info?.description ?? ""})`
       .trim();
   }
+  if (b === "wasm" && blasMatMul()) {
+    return `wasm (CPU; matrix products: ${blasMatMul()!.description})`;
+  }
   return b === "tensorflow" ? "tensorflow (libtensorflow)" : `${b} (CPU)`;
+}
+
+/**
+ * Whether products with a transposed operand are slow on the current backend (XNNPACK on wasm:
+ * ~10× a plain product), so gradients should transpose explicitly first.
+ */
+export function transposedProductsAreSlow(): boolean {
+  return tf.getBackend() === "wasm" && !blasMatMul();
 }
 
 export { tf };

@@ -6,7 +6,7 @@
  * node's slots (the masked, dense form of a segment softmax) → aggregate. GraphSAGE's mean is
  * the same routine with uniform scores; CNDA and CNAP use scaled dot-product scores.
  */
-import { tf } from "./backend.ts";
+import { tf, transposedProductsAreSlow } from "./backend.ts";
 import { Rng } from "../util/random.ts";
 
 /** Owns the trainable variables of a model, created with seeded initial values. */
@@ -61,9 +61,10 @@ export type Dense = { W: tf.Tensor; b: tf.Tensor };
 export type Norm = { g: tf.Tensor; b: tf.Tensor };
 
 /**
- * x·W + b with a hand-written gradient: tfjs-wasm multiplies transposed operands ~10× slower
- * than plain ones (measured: 131 ms vs 13 ms for a 540×256 by 256×1061 product), and the
- * default gradient of matMul uses exactly those. An explicit transpose, then a plain product.
+ * x·W + b with a hand-written gradient: XNNPACK on tfjs-wasm multiplies transposed operands ~10×
+ * slower than plain ones (measured: 131 ms vs 13 ms for a 540×256 by 256×1061 product), and the
+ * default gradient of matMul uses exactly those. There, an explicit transpose, then a plain
+ * product; elsewhere (BLAS, cpu, webgpu) the transposed product itself.
  */
 const denseOp = tf.customGrad((x, W, b, save) => {
   (save as tf.GradSaveFunc)([x as tf.Tensor, W as tf.Tensor]);
@@ -72,7 +73,10 @@ const denseOp = tf.customGrad((x, W, b, save) => {
     gradFunc: (dy: tf.Tensor | tf.Tensor[], saved: tf.Tensor[]) => {
       const [xs, Ws] = saved as [tf.Tensor2D, tf.Tensor2D];
       const g = dy as tf.Tensor2D;
-      return [tf.matMul(g, tf.transpose(Ws)), tf.matMul(tf.transpose(xs), g), tf.sum(g, 0)];
+      if (transposedProductsAreSlow()) {
+        return [tf.matMul(g, tf.transpose(Ws)), tf.matMul(tf.transpose(xs), g), tf.sum(g, 0)];
+      }
+      return [tf.matMul(g, Ws, false, true), tf.matMul(xs, g, true, false), tf.sum(g, 0)];
     },
   };
 });
@@ -160,12 +164,21 @@ export function disposeEdges(e: EdgeList): void {
   e.inDegree.dispose();
 }
 
+/**
+ * Σ of each destination's edge rows: `unsortedSegmentSum` over `e.dst` with a plain gather as its
+ * gradient. tfjs's own gradient allows for negative segment ids (which edge lists never hold)
+ * with a broadcast `where`, and that took 0.43 s of a 2.1 s training epoch on wasm.
+ */
+export function edgeSum(x: tf.Tensor, e: EdgeList): tf.Tensor {
+  return tf.customGrad((v, _save) => ({
+    value: tf.unsortedSegmentSum(v as tf.Tensor, e.dst, e.nDst),
+    gradFunc: (dy) => tf.gather(dy as tf.Tensor, e.dst),
+  }))(x);
+}
+
 /** Mean over incoming edges (GraphSAGE mean aggregation on an edge list). */
 export function edgeMean(x: tf.Tensor2D, e: EdgeList): tf.Tensor2D {
-  return tf.div(
-    tf.unsortedSegmentSum(tf.gather(x, e.src), e.dst, e.nDst),
-    e.inDegree,
-  ) as tf.Tensor2D;
+  return tf.div(edgeSum(tf.gather(x, e.src), e), e.inDegree) as tf.Tensor2D;
 }
 
 /**
@@ -197,11 +210,11 @@ export function edgeAttention(
   const ve = tf.reshape(tf.gather(v, e.src), [E, heads, dh]);
   const score = tf.leakyRelu(tf.div(tf.sum(tf.mul(qe, ke), 2), Math.sqrt(dh)), 0.2); // [E, H]
   const ex = tf.exp(tf.sub(score, shiftOf(score)));
-  const denom = tf.unsortedSegmentSum(ex, e.dst, e.nDst); // [nDst, H]
+  const denom = edgeSum(ex, e); // [nDst, H]
   let attn = tf.div(ex, tf.gather(denom, e.dst)); // [E, H]
   if (seed !== undefined && attnDropout > 0) attn = tf.dropout(attn, attnDropout, undefined, seed);
   const msg = tf.reshape(tf.mul(tf.expandDims(attn, 2), ve), [E, width]);
-  return tf.unsortedSegmentSum(msg, e.dst, e.nDst) as tf.Tensor2D;
+  return edgeSum(msg, e) as tf.Tensor2D;
 }
 
 /** Mean of the neighbours' rows (GraphSAGE mean aggregation); nodes without neighbours get 0. */

@@ -8,6 +8,7 @@
  * over CS edges) or CNAP.
  */
 import { tf } from "./backend.ts";
+import { AdamW } from "./optimizer.ts";
 import { Rng } from "../util/random.ts";
 import type { HeteroGraph } from "../graph/hetero.ts";
 import {
@@ -340,18 +341,18 @@ export interface StepLosses {
 }
 
 /**
- * The trainer: AdamW (decoupled weight decay), one optimiser step per slice graph; the target
+ * The trainer: AdamW (PyTorch's definition, `optimizer.ts`), one optimiser step per slice graph; the target
  * encoder of view 2 is evaluated outside the gradient tape, which is what stops its gradient.
  */
 export class SpaHGCTrainer {
   readonly net: SpaHGCNet;
-  private optimizer: tf.Optimizer;
+  private optimizer: AdamW;
   private frozen?: Map<string, tf.Tensor>;
   step = 0;
 
   constructor(cfg: SpaHGCConfig, readonly lr = 1e-4, readonly weightDecay = 1e-4) {
     this.net = new SpaHGCNet(cfg);
-    this.optimizer = tf.train.adam(lr);
+    this.optimizer = new AdamW(this.net.params.vars, { lr, weightDecay });
     if (cfg.targetEncoder !== "paper") this.frozen = this.net.params.snapshot();
   }
 
@@ -402,9 +403,7 @@ export class SpaHGCTrainer {
         return total;
       }, vars);
       parts.total = tf.keep(value);
-      this.optimizer.applyGradients(grads);
-      // Decoupled weight decay (AdamW): w ← w − lr·λ·w.
-      for (const v of vars) v.assign(tf.sub(v, tf.mul(v, this.lr * this.weightDecay)));
+      this.optimizer.apply(grads);
       if (cfg.targetEncoder === "ema" && this.frozen) {
         for (const [k, v] of this.net.params.vars) {
           const old = this.frozen.get(k)!;
@@ -441,11 +440,11 @@ export class SpaHGCTrainer {
       shapes.push(v.shape);
       data.push(await v.data() as Float32Array);
     }
-    for (const { name, tensor } of await this.optimizer.getWeights()) {
-      names.push(`o:${name}`);
-      shapes.push(tensor.shape);
-      // The iteration count is int32: store everything as float32 (exact for counts < 2^24).
-      data.push(Float32Array.from(await tensor.data()));
+    // The step count is stored as float32 (exact below 2^24 steps).
+    for (const o of await this.optimizer.state()) {
+      names.push(`o:${o.name}`);
+      shapes.push(o.shape);
+      data.push(o.data);
     }
     for (const [k, v] of this.frozen ?? []) {
       names.push(`f:${k}`);
@@ -458,22 +457,22 @@ export class SpaHGCTrainer {
   async restore(
     s: { names: string[]; shapes: number[][]; data: Float32Array[]; step: number },
   ): Promise<void> {
-    const opt: { name: string; tensor: tf.Tensor }[] = [];
+    const opt: { name: string; shape: number[]; data: Float32Array }[] = [];
     s.names.forEach((n, i) => {
-      const t = n === "o:iter"
-        ? tf.scalar(Math.round(s.data[i][0]), "int32")
-        : tf.tensor(s.data[i], s.shapes[i]);
+      if (n.startsWith("o:")) {
+        opt.push({ name: n.slice(2), shape: s.shapes[i], data: s.data[i] });
+        return;
+      }
+      const t = tf.tensor(s.data[i], s.shapes[i]);
       if (n.startsWith("w:")) {
         this.net.params.vars.get(n.slice(2))!.assign(t);
         t.dispose();
-      } else if (n.startsWith("o:")) opt.push({ name: n.slice(2), tensor: t });
-      else {
+      } else {
         this.frozen?.get(n.slice(2))?.dispose();
         this.frozen?.set(n.slice(2), tf.keep(t));
       }
     });
-    if (opt.length) await this.optimizer.setWeights(opt);
-    for (const o of opt) o.tensor.dispose();
+    this.optimizer.restore(opt);
     this.step = s.step;
   }
 

@@ -17,6 +17,7 @@ import {
   unstandardiseColumns,
 } from "../../util/arrays.ts";
 import { type BackendName, deviceDescription, tf, useBackend } from "../backend.ts";
+import { AdamW } from "../optimizer.ts";
 import { disposeNeighbourhood, type Neighbourhood, neighbourhood, ParamStore } from "../layers.ts";
 
 /** One slice on the backend, as a neural baseline sees it. */
@@ -143,7 +144,10 @@ export function neuralMethod(
           : undefined);
       const fit = slices.filter((s) => s !== val);
       const net = build(dim, G, new Rng(params.seed));
-      const optimizer: tf.Optimizer = tf.train.adam(params.lr);
+      const optimizer = new AdamW(net.store.vars, {
+        lr: params.lr,
+        weightDecay: params.weightDecay,
+      });
       const vars = [...net.store.vars.values()];
       let best = { epoch: params.epochs, pcc: -Infinity };
       let bestWeights: tf.Tensor[] | undefined;
@@ -161,9 +165,7 @@ export function neuralMethod(
           const seed = params.seed * 7919 + step++;
           const value = tf.tidy(() => {
             const { value, grads } = tf.variableGrads(() => net.loss(fit[i], seed), vars);
-            optimizer.applyGradients(grads);
-            // Decoupled weight decay (AdamW): w ← w − lr·λ·w.
-            for (const v of vars) v.assign(tf.sub(v, tf.mul(v, params.lr * params.weightDecay)));
+            optimizer.apply(grads);
             return tf.keep(value);
           });
           loss += (await value.data())[0] / order.length;

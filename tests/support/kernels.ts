@@ -1,0 +1,67 @@
+/**
+ * The kernels `lib/model/wasm_kernels.ts` replaces or adds, and the fused AdamW step, run on the
+ * backend named in argv on fixed inputs; prints their outputs (and the device) as JSON, so a test
+ * can compare backends, each in its own process.
+ */
+import { deviceDescription, tf, useBackend } from "../../lib/model/backend.ts";
+import { AdamW } from "../../lib/model/optimizer.ts";
+import { Rng } from "../../lib/util/random.ts";
+
+const backend = await useBackend(Deno.args[0] as "cpu");
+const rng = new Rng(11);
+const rand = (shape: number[]) =>
+  tf.tensor(
+    Float32Array.from({ length: shape.reduce((a, v) => a * v, 1) }, () => rng.normal()),
+    shape,
+  );
+const out: Record<string, number[]> = {};
+const put = async (name: string, t: tf.Tensor) => {
+  out[name] = Array.from(await t.data());
+  t.dispose();
+};
+
+// Matrix products: every transpose combination, odd sizes, batched and broadcast batches.
+const a = rand([7, 5]), b = rand([5, 9]), at = rand([5, 7]), bt = rand([9, 5]);
+await put("mm", tf.matMul(a, b));
+await put("mm_tA", tf.matMul(at, b, true, false));
+await put("mm_tB", tf.matMul(a, bt, false, true));
+await put("mm_tAtB", tf.matMul(at, bt, true, true));
+const a3 = rand([3, 4, 6]), b3 = rand([3, 6, 2]);
+await put("bmm", tf.matMul(a3, b3));
+await put("bmm_broadcast", tf.matMul(a3, rand([1, 6, 2])));
+await put("mm_empty_k", tf.matMul(tf.zeros([3, 0]), tf.zeros([0, 4])));
+
+// Gather, segment sum and its gradient, identity.
+const x = rand([6, 4]);
+const idx = tf.tensor1d([5, 0, 0, 3, 2], "int32");
+await put("gather", tf.gather(x, idx));
+await put("gather2d", tf.gather(x, tf.tensor2d([1, 2, 3, 4], [2, 2], "int32")));
+await put("segsum", tf.unsortedSegmentSum(x, tf.tensor1d([2, 0, 2, 1, 0, 2], "int32"), 4));
+await put(
+  "segsum_grad",
+  tf.grad((v: tf.Tensor) =>
+    tf.sum(
+      tf.mul(tf.unsortedSegmentSum(v, tf.tensor1d([2, 0, 2, 1, 0, 2], "int32"), 4), rand([4, 4])),
+    )
+  )(x),
+);
+const c = x.clone();
+x.dispose();
+await put("clone_outlives_source", c);
+
+// Three AdamW steps on two variables (one never reached by the loss: left untouched).
+const w = tf.variable(rand([4, 3]), true, "w"), unused = tf.variable(rand([2]), true, "unused");
+const before = Array.from(await unused.data());
+const opt = new AdamW(new Map([["w", w], ["unused", unused]]), { lr: 0.1, weightDecay: 0.01 });
+const target = rand([4, 3]);
+for (let s = 0; s < 3; s++) {
+  tf.tidy(() => {
+    const { grads } = tf.variableGrads(() => tf.sum(tf.square(tf.sub(w, target))) as tf.Scalar, [
+      w,
+    ]);
+    opt.apply(grads);
+  });
+}
+await put("adamw_w", w);
+out.adamw_unused_change = Array.from(await unused.data()).map((v, i) => v - before[i]);
+console.log(JSON.stringify({ backend, device: deviceDescription(), out }));
