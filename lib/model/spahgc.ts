@@ -454,9 +454,9 @@ export class SpaHGCTrainer {
     return { names, shapes, data, step: this.step };
   }
 
-  async restore(
+  restore(
     s: { names: string[]; shapes: number[][]; data: Float32Array[]; step: number },
-  ): Promise<void> {
+  ): void {
     const opt: { name: string; shape: number[]; data: Float32Array }[] = [];
     s.names.forEach((n, i) => {
       if (n.startsWith("o:")) {

@@ -179,7 +179,7 @@ export function spahgcMethod(o: SpaHGCOptions = {}): Method {
       let bestState: Awaited<ReturnType<SpaHGCTrainer["state"]>> | undefined;
       if (ckpt && exists(ckpt)) {
         const loaded = loadState(ckpt);
-        await trainer.restore(loaded.state);
+        trainer.restore(loaded.state);
         meta = loaded.meta;
         if (bestPath && exists(bestPath)) bestState = loadState(bestPath).state;
         log(`resumed from ${ckpt} after epoch ${meta.epoch}`);
@@ -221,7 +221,7 @@ export function spahgcMethod(o: SpaHGCOptions = {}): Method {
           } ${seconds.toFixed(1)} s/epoch, ETA ${eta.toFixed(0)} s`,
         );
       }
-      if (bestState) await trainer.restore(bestState);
+      if (bestState) trainer.restore(bestState);
       for (const t of trainGraphs) {
         t.g.dispose();
         t.y.dispose();
