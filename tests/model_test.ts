@@ -16,6 +16,7 @@ import {
   neighbourMean,
   ParamStore,
   reversedEdges,
+  setFusedMessagePassing,
 } from "../lib/model/layers.ts";
 import {
   contrastiveLoss,
@@ -145,11 +146,128 @@ Deno.test("gradients of dense, layer norm, neighbour mean and neighbour attentio
     "PCC loss": (v) => pccLoss(dense(d, v), w as tf.Tensor2D),
     "contrastive loss": (v) => contrastiveLoss(dense(d, v), w as tf.Tensor2D),
   };
-  for (const [name, f] of Object.entries(checks)) {
-    const err = await gradCheck(f, name === "dense (weight)" ? d.W : x);
-    assert.ok(err < 2e-2, `${name}: relative gradient error ${err}`);
+  // Both implementations of message passing: fused CPU kernels and TF.js ops.
+  for (const fusedOn of [true, false]) {
+    setFusedMessagePassing(fusedOn);
+    for (const [name, f] of Object.entries(checks)) {
+      const err = await gradCheck(f, name === "dense (weight)" ? d.W : x);
+      assert.ok(err < 2e-2, `${name} (fused ${fusedOn}): relative gradient error ${err}`);
+    }
   }
+  setFusedMessagePassing(true);
   p.dispose();
+});
+
+Deno.test("fused message-passing kernels equal the TF.js-op version: outputs and gradients", () => {
+  const rng = new Rng(21);
+  // 7 destinations of degree ≤ 3 over 5 sources, with empty slots and a destination without
+  // any neighbour; the reverse relation has sources retrieved 0 to 4 times.
+  const index = Int32Array.from([
+    [1, 2, -1],
+    [0, 3, 4],
+    [2, -1, -1],
+    [-1, -1, -1],
+    [4, 4, 0],
+    [3, 1, 2],
+    [1, -1, 3],
+  ].flat());
+  const nb = neighbourhood(index, 3), rev = reversedEdges(index, 3, 5);
+  const width = 8, heads = 2;
+  const q7 = rand(rng, [7, width]), kv5 = rand(rng, [5, width]), v5 = rand(rng, [5, width]);
+  const q5 = rand(rng, [5, width]), kv7 = rand(rng, [7, width]), v7 = rand(rng, [7, width]);
+  const w7 = rand(rng, [7, width]), w5 = rand(rng, [5, width]);
+  const cases: Record<string, { f: (...t: tf.Tensor[]) => tf.Tensor; xs: tf.Tensor[] }> = {
+    "neighbour attention": {
+      f: (q, k, v) =>
+        tf.sum(tf.mul(
+          neighbourAttention(
+            q as tf.Tensor2D,
+            k as tf.Tensor2D,
+            v as tf.Tensor2D,
+            nb,
+            heads,
+            0,
+            undefined,
+          ),
+          w7,
+        )),
+      xs: [q7, kv5, v5],
+    },
+    "edge attention": {
+      f: (q, k, v) =>
+        tf.sum(tf.mul(
+          edgeAttention(
+            q as tf.Tensor2D,
+            k as tf.Tensor2D,
+            v as tf.Tensor2D,
+            rev,
+            heads,
+            0,
+            undefined,
+          ),
+          w5,
+        )),
+      xs: [q5, kv7, v7],
+    },
+    "neighbour mean": {
+      f: (v) => tf.sum(tf.mul(neighbourMean(v as tf.Tensor2D, nb), w7)),
+      xs: [v5],
+    },
+    "edge mean": { f: (v) => tf.sum(tf.mul(edgeMean(v as tf.Tensor2D, rev), w5)), xs: [v7] },
+  };
+  for (const [name, { f, xs }] of Object.entries(cases)) {
+    const run = (on: boolean) => {
+      setFusedMessagePassing(on);
+      const value = f(...xs).dataSync()[0];
+      const grads = tf.grads(f)(xs).map((g) => Array.from(g.dataSync()));
+      return { value, grads };
+    };
+    const a = run(true), b = run(false);
+    assert.ok(Math.abs(a.value - b.value) < 1e-5, `${name}: ${a.value} vs ${b.value}`);
+    a.grads.forEach((g, i) => {
+      const err = g.reduce((m, x, j) => Math.max(m, Math.abs(x - b.grads[i][j])), 0);
+      assert.ok(err < 1e-5, `${name}: gradient ${i} differs by ${err}`);
+      assert.ok(g.some((x) => x !== 0), `${name}: gradient ${i} is all zero`);
+    });
+  }
+  setFusedMessagePassing(true);
+  // The destination without neighbours gets 0 from both.
+  const row3 = neighbourAttention(
+    q7 as tf.Tensor2D,
+    kv5 as tf.Tensor2D,
+    v5 as tf.Tensor2D,
+    nb,
+    heads,
+    0,
+    undefined,
+  )
+    .slice([3, 0], [1, width]).dataSync();
+  assert.ok(row3.every((x) => x === 0));
+});
+
+Deno.test("attention dropout zeroes weights with the given rate and rescales the rest (fused kernel)", () => {
+  // Uniform scores (q = 0) over 8 sources of which only source 0 has non-zero values (all 1):
+  // without dropout every output is 1/8; with dropout p = 0.5, source 0's weight is kept (and
+  // rescaled to 1/8 · 1/(1 − p)) or zeroed.
+  const n = 400, D = 8, width = 4;
+  const index = Int32Array.from({ length: n * D }, (_, e) => e % D);
+  const nb = neighbourhood(index, D);
+  const v = tf.tensor2d(
+    Float32Array.from({ length: D * width }, (_, i) => (Math.floor(i / width) === 0 ? 1 : 0)),
+    [D, width],
+  );
+  const q = tf.zeros([n, width]) as tf.Tensor2D, k = tf.zeros([D, width]) as tf.Tensor2D;
+  const plain = neighbourAttention(q, k, v, nb, 1, 0.5, undefined).dataSync();
+  assert.ok(plain.every((x) => Math.abs(x - 1 / 8) < 1e-6));
+  const dropped = neighbourAttention(q, k, v, nb, 1, 0.5, 7).dataSync();
+  // Each output is source 0's kept weight: 0 or (1/8)/(1 − 0.5) = 0.25, kept about half the time.
+  const kept = Array.from({ length: n }, (_, i) => dropped[i * width]);
+  assert.ok(
+    kept.every((x) => Math.abs(x) < 1e-6 || Math.abs(x - 0.25) < 1e-6),
+    "weights 0 or 0.25",
+  );
+  const frac = kept.filter((x) => x > 0).length / n;
+  assert.ok(frac > 0.4 && frac < 0.6, `kept fraction ${frac}`);
 });
 
 /** Tiny graph: a target slice of 12 spots and two reference slices. */

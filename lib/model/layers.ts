@@ -1,12 +1,22 @@
 /**
  * Parameters and the shared message-passing machinery of the graph model, in TensorFlow.js.
  *
- * Neighbourhoods have a fixed degree and live in dense index matrices (−1 = empty slot), so one
- * routine serves every relation: gather the neighbours' rows → score them → softmax over each
- * node's slots (the masked, dense form of a segment softmax) → aggregate. GraphSAGE's mean is
- * the same routine with uniform scores; CNDA and CNAP use scaled dot-product scores.
+ * One routine serves every relation: gather the neighbours' rows → score them → softmax over
+ * each node's edges → aggregate. GraphSAGE's mean is the routine with uniform scores; CNDA and
+ * CNAP use scaled dot-product scores. On the CPU backends it runs as one fused kernel over CSR
+ * (`message_passing.ts`); elsewhere (WebGPU, tfjs-node) as TF.js ops on dense index matrices
+ * (fixed degree, −1 = empty slot, a masked softmax) or edge lists (segment sums).
  */
 import { tf, transposedProductsAreSlow } from "./backend.ts";
+import { type Csr, csrAttention, csrFromRows, csrMean, csrReversed } from "./message_passing.ts";
+import { hostKernelsAvailable } from "./host_kernels.ts";
+
+let fusedAllowed = true;
+/** Turns the fused CPU message-passing kernels off (true = TF.js ops everywhere); for tests. */
+export function setFusedMessagePassing(on: boolean): void {
+  fusedAllowed = on;
+}
+const fused = () => fusedAllowed && hostKernelsAvailable();
 import { Rng } from "../util/random.ts";
 
 /** Owns the trainable variables of a model, created with seeded initial values. */
@@ -106,6 +116,8 @@ export interface Neighbourhood {
   /** [n, D] float32, 1 for a real neighbour. */
   mask: tf.Tensor2D;
   degree: number;
+  /** The same relation on the host, for the fused kernels. */
+  csr: Csr;
 }
 
 /** Uploads an index matrix (row-major n × D, −1 = empty) as a Neighbourhood. Keep it; dispose with `disposeNeighbourhood`. */
@@ -117,6 +129,7 @@ export function neighbourhood(index: Int32Array, degree: number): Neighbourhood 
     index: tf.keep(tf.tensor2d(clamped, [n, degree], "int32")),
     mask: tf.keep(tf.tensor2d(mask, [n, degree])),
     degree,
+    csr: csrFromRows(index, degree),
   };
 }
 
@@ -138,6 +151,8 @@ export interface EdgeList {
   nDst: number;
   /** [nDst, 1] float32: number of incoming edges (≥ 1 to avoid division by zero). */
   inDegree: tf.Tensor2D;
+  /** The same relation on the host, for the fused kernels. */
+  csr: Csr;
 }
 
 /** The edge list reversing a fixed-degree relation (row i lists its sources) onto its sources. */
@@ -155,6 +170,7 @@ export function reversedEdges(index: Int32Array, degree: number, nSource: number
     dst: tf.keep(tf.tensor1d(dst, "int32")),
     nDst: nSource,
     inDegree: tf.keep(tf.tensor2d(deg.map((d) => Math.max(1, d)), [nSource, 1])),
+    csr: csrReversed(index, degree, nSource),
   };
 }
 
@@ -178,6 +194,7 @@ export function edgeSum(x: tf.Tensor, e: EdgeList): tf.Tensor {
 
 /** Mean over incoming edges (GraphSAGE mean aggregation on an edge list). */
 export function edgeMean(x: tf.Tensor2D, e: EdgeList): tf.Tensor2D {
+  if (fused()) return csrMean(x, e.csr);
   return tf.div(edgeSum(tf.gather(x, e.src), e), e.inDegree) as tf.Tensor2D;
 }
 
@@ -204,6 +221,7 @@ export function edgeAttention(
   attnDropout: number,
   seed: number | undefined,
 ): tf.Tensor2D {
+  if (fused()) return csrAttention(q, k, v, e.csr, heads, attnDropout, seed);
   const width = q.shape[1], dh = width / heads, E = e.src.shape[0];
   const qe = tf.reshape(tf.gather(q, e.dst), [E, heads, dh]);
   const ke = tf.reshape(tf.gather(k, e.src), [E, heads, dh]);
@@ -219,6 +237,7 @@ export function edgeAttention(
 
 /** Mean of the neighbours' rows (GraphSAGE mean aggregation); nodes without neighbours get 0. */
 export function neighbourMean(x: tf.Tensor2D, nb: Neighbourhood): tf.Tensor2D {
+  if (fused()) return csrMean(x, nb.csr);
   const g = tf.gather(x, nb.index); // [n, D, F]
   const m = tf.expandDims(nb.mask, 2);
   const count = tf.maximum(tf.sum(nb.mask, 1, true), 1); // [n, 1]
@@ -239,6 +258,7 @@ export function neighbourAttention(
   attnDropout: number,
   seed: number | undefined,
 ): tf.Tensor2D {
+  if (fused()) return csrAttention(q, k, v, nb.csr, heads, attnDropout, seed);
   const n = q.shape[0], width = q.shape[1], dh = width / heads, D = nb.degree;
   const qh = tf.reshape(q, [n, 1, heads, dh]);
   const kh = tf.reshape(tf.gather(k, nb.index), [n, D, heads, dh]);

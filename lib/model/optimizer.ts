@@ -9,6 +9,7 @@
  * new values); on other backends the same arithmetic runs as TF.js ops.
  */
 import * as tf from "@tensorflow/tfjs";
+import { hostKernelsAvailable, registerHostKernel, runHostKernel } from "./host_kernels.ts";
 
 export interface AdamWOptions {
   lr: number;
@@ -29,55 +30,23 @@ interface StepAttrs {
   bc2: number;
 }
 
-// deno-lint-ignore no-explicit-any
-type AnyBackend = any;
-type Info = { dataId: object; shape: number[]; dtype: tf.DataType };
-
-/** Reads and allocates float32 buffers on the cpu and wasm backends without copying. */
-const BUFFERS: Record<
-  string,
-  { view(b: AnyBackend, t: Info): Float32Array; make(b: AnyBackend, shape: number[]): Info }
-> = {
-  cpu: {
-    view: (b, t) => b.data.get(t.dataId).values as Float32Array,
-    make: (b, shape) =>
-      b.makeTensorInfo(shape, "float32", new Float32Array(shape.reduce((a, v) => a * v, 1))),
-  },
-  wasm: {
-    view: (b, t) => b.typedArrayFromHeap(t) as Float32Array,
-    make: (b, shape) => b.makeOutput(shape, "float32"),
-  },
-};
-
-let registered = false;
-function registerFusedKernels(): void {
-  if (registered) return;
-  registered = true;
-  for (const [backendName, buf] of Object.entries(BUFFERS)) {
-    tf.registerKernel({
-      kernelName: "AdamWStep",
-      backendName,
-      kernelFunc: ({ inputs, backend, attrs }) => {
-        const { w, g, m, v } = inputs as unknown as Record<string, Info>;
-        const a = attrs as unknown as StepAttrs;
-        const outs = [w, m, v].map((t) => buf.make(backend, t.shape));
-        // Views after allocating: a wasm allocation may grow (and detach) the heap.
-        const [W, G, M, V] = [w, g, m, v].map((t) => buf.view(backend, t));
-        const [W2, M2, V2] = outs.map((t) => buf.view(backend, t));
-        const decay = 1 - a.lr * a.weightDecay, step = a.lr / a.bc1, root = 1 / Math.sqrt(a.bc2);
-        const b1 = a.beta1, b2 = a.beta2, c1 = 1 - b1, c2 = 1 - b2, eps = a.eps;
-        for (let i = 0; i < W.length; i++) {
-          const gi = G[i];
-          const mi = b1 * M[i] + c1 * gi, vi = b2 * V[i] + c2 * gi * gi;
-          M2[i] = mi;
-          V2[i] = vi;
-          W2[i] = W[i] * decay - (step * mi) / (Math.sqrt(vi) * root + eps);
-        }
-        return outs;
-      },
-    });
+/** The fused update on the CPU backends: one pass reading w, g, m, v and writing their successors. */
+registerHostKernel("AdamWStep", ({ inputs, view, alloc }, a: StepAttrs) => {
+  const { w, g, m, v } = inputs;
+  const outs = [w, m, v].map((t) => alloc(t.shape, false));
+  const [W, G, M, V] = [w, g, m, v].map(view);
+  const [W2, M2, V2] = outs.map(view);
+  const decay = 1 - a.lr * a.weightDecay, step = a.lr / a.bc1, root = 1 / Math.sqrt(a.bc2);
+  const b1 = a.beta1, b2 = a.beta2, c1 = 1 - b1, c2 = 1 - b2, eps = a.eps;
+  for (let i = 0; i < W.length; i++) {
+    const gi = G[i];
+    const mi = b1 * M[i] + c1 * gi, vi = b2 * V[i] + c2 * gi * gi;
+    M2[i] = mi;
+    V2[i] = vi;
+    W2[i] = W[i] * decay - (step * mi) / (Math.sqrt(vi) * root + eps);
   }
-}
+  return outs;
+});
 
 /** The same update as TF.js ops (any backend). */
 function stepOps(w: tf.Tensor, g: tf.Tensor, m: tf.Tensor, v: tf.Tensor, a: StepAttrs) {
@@ -101,7 +70,6 @@ export class AdamW {
     this.beta1 = o.beta1 ?? 0.9;
     this.beta2 = o.beta2 ?? 0.999;
     this.eps = o.eps ?? 1e-8;
-    registerFusedKernels();
   }
 
   /**
@@ -120,14 +88,14 @@ export class AdamW {
       bc1: 1 - this.beta1 ** this.step,
       bc2: 1 - this.beta2 ** this.step,
     };
-    const fused = tf.getBackend() in BUFFERS;
+    const fused = hostKernelsAvailable();
     for (const [name, w] of this.vars) {
       tf.tidy(() => {
         const g = grads[w.name];
         if (!g) return;
         const m = this.m.get(name) ?? tf.zerosLike(w), v = this.v.get(name) ?? tf.zerosLike(w);
         const [w2, m2, v2] = fused
-          ? tf.engine().runKernel("AdamWStep", { w, g, m, v }, attrs as never) as tf.Tensor[]
+          ? runHostKernel("AdamWStep", { w, g, m, v }, attrs)
           : stepOps(w, g, m, v, attrs);
         w.assign(w2);
         this.m.get(name)?.dispose();
