@@ -9,7 +9,7 @@
  */
 import { tf, transposedProductsAreSlow } from "./backend.ts";
 import { type Csr, csrAttention, csrFromRows, csrMean, csrReversed } from "./message_passing.ts";
-import { hostKernelsAvailable } from "./host_kernels.ts";
+import { hostKernelsAvailable, registerHostKernel, runHostKernel } from "./host_kernels.ts";
 
 let fusedAllowed = true;
 /** Turns the fused CPU message-passing kernels off (true = TF.js ops everywhere); for tests. */
@@ -84,14 +84,28 @@ const denseOp = tf.customGrad((x, W, b, save) => {
       const [xs, Ws] = saved as [tf.Tensor2D, tf.Tensor2D];
       const g = dy as tf.Tensor2D;
       if (transposedProductsAreSlow()) {
-        return [tf.matMul(g, tf.transpose(Ws)), tf.matMul(tf.transpose(xs), g), tf.sum(g, 0)];
+        return [tf.matMul(g, tf.transpose(Ws)), tf.matMul(tf.transpose(xs), g), columnSums(g)];
       }
-      return [tf.matMul(g, Ws, false, true), tf.matMul(xs, g, true, false), tf.sum(g, 0)];
+      return [tf.matMul(g, Ws, false, true), tf.matMul(xs, g, true, false), columnSums(g)];
     },
   };
 });
 
 export const dense = (p: Dense, x: tf.Tensor): tf.Tensor2D => denseOp(x, p.W, p.b) as tf.Tensor2D;
+
+/** Σ over rows of a matrix ([n, F] → [F]): a bias gradient. */
+registerHostKernel("ColumnSums", ({ inputs, view, alloc }) => {
+  const [n, F] = inputs.x.shape;
+  const out = alloc([F]);
+  const X = view(inputs.x), O = view(out);
+  for (let i = 0; i < n; i++) for (let j = 0; j < F; j++) O[j] += X[i * F + j];
+  return out;
+});
+
+/** tfjs sums over a leading axis by transposing first; a row-order loop needs no transpose. */
+function columnSums(g: tf.Tensor2D): tf.Tensor {
+  return hostKernelsAvailable() ? runHostKernel("ColumnSums", { x: g }, {})[0] : tf.sum(g, 0);
+}
 
 export function layerNorm(p: Norm, x: tf.Tensor, eps = 1e-5): tf.Tensor2D {
   const { mean, variance } = tf.moments(x, -1, true);
