@@ -176,37 +176,18 @@ Deno.test("fused message-passing kernels equal the TF.js-op version: outputs and
   const q7 = rand(rng, [7, width]), kv5 = rand(rng, [5, width]), v5 = rand(rng, [5, width]);
   const q5 = rand(rng, [5, width]), kv7 = rand(rng, [7, width]), v7 = rand(rng, [7, width]);
   const w7 = rand(rng, [7, width]), w5 = rand(rng, [5, width]);
+  // Σ w ⊙ attention(q, k, v), as a function of the three inputs.
+  const attention =
+    (op: (q: tf.Tensor2D, k: tf.Tensor2D, v: tf.Tensor2D) => tf.Tensor2D, w: tf.Tensor) =>
+    (q: tf.Tensor, k: tf.Tensor, v: tf.Tensor) =>
+      tf.sum(tf.mul(op(q as tf.Tensor2D, k as tf.Tensor2D, v as tf.Tensor2D), w));
   const cases: Record<string, { f: (...t: tf.Tensor[]) => tf.Tensor; xs: tf.Tensor[] }> = {
     "neighbour attention": {
-      f: (q, k, v) =>
-        tf.sum(tf.mul(
-          neighbourAttention(
-            q as tf.Tensor2D,
-            k as tf.Tensor2D,
-            v as tf.Tensor2D,
-            nb,
-            heads,
-            0,
-            undefined,
-          ),
-          w7,
-        )),
+      f: attention((q, k, v) => neighbourAttention(q, k, v, nb, heads, 0, undefined), w7),
       xs: [q7, kv5, v5],
     },
     "edge attention": {
-      f: (q, k, v) =>
-        tf.sum(tf.mul(
-          edgeAttention(
-            q as tf.Tensor2D,
-            k as tf.Tensor2D,
-            v as tf.Tensor2D,
-            rev,
-            heads,
-            0,
-            undefined,
-          ),
-          w5,
-        )),
+      f: attention((q, k, v) => edgeAttention(q, k, v, rev, heads, 0, undefined), w5),
       xs: [q5, kv7, v7],
     },
     "neighbour mean": {

@@ -60,45 +60,34 @@ interface Attrs {
   heads: number;
 }
 
-interface MeanGradAttrs {
+interface MeanAttrs {
   csr: Csr;
-  nSrc: number;
+  /** Rows of the output: nDst forward, nSrc backward. */
+  rows: number;
+  backward: boolean;
 }
 
 const SLOPE = 0.2;
 
-registerHostKernel("CsrMean", ({ inputs, view, alloc }, { csr }: Attrs) => {
-  const F = inputs.v.shape[1];
-  const out = alloc([csr.nDst, F]);
-  const V = view(inputs.v), O = view(out);
+/**
+ * The mean over each destination's sources (forward: source rows → destinations) and its
+ * transpose (backward: destination gradients → sources), one loop for both.
+ */
+registerHostKernel("CsrMean", ({ inputs, view, alloc }, { csr, rows, backward }: MeanAttrs) => {
+  const F = inputs.x.shape[1];
+  const out = alloc([rows, F]);
+  const X = view(inputs.x), O = view(out);
   const { offsets, sources } = csr;
   for (let i = 0; i < csr.nDst; i++) {
-    const e0 = offsets[i], e1 = offsets[i + 1], o = i * F;
-    if (e0 === e1) continue;
+    const e0 = offsets[i], e1 = offsets[i + 1], dst = i * F;
     const w = 1 / (e1 - e0);
     for (let e = e0; e < e1; e++) {
-      const s = sources[e] * F;
-      for (let j = 0; j < F; j++) O[o + j] += w * V[s + j];
+      const src = sources[e] * F;
+      const [from, to] = backward ? [dst, src] : [src, dst];
+      for (let j = 0; j < F; j++) O[to + j] += w * X[from + j];
     }
   }
   return out;
-});
-
-registerHostKernel("CsrMeanGrad", ({ inputs, view, alloc }, { csr, nSrc }: MeanGradAttrs) => {
-  const F = inputs.dy.shape[1];
-  const dv = alloc([nSrc, F]);
-  const DY = view(inputs.dy), DV = view(dv);
-  const { offsets, sources } = csr;
-  for (let i = 0; i < csr.nDst; i++) {
-    const e0 = offsets[i], e1 = offsets[i + 1], o = i * F;
-    if (e0 === e1) continue;
-    const w = 1 / (e1 - e0);
-    for (let e = e0; e < e1; e++) {
-      const s = sources[e] * F;
-      for (let j = 0; j < F; j++) DV[s + j] += w * DY[o + j];
-    }
-  }
-  return dv;
 });
 
 /**
@@ -191,9 +180,11 @@ registerHostKernel("CsrAttentionGrad", ({ inputs, view, alloc }, { csr, heads }:
 /** Mean of each destination's source rows of x ([nSrc, F] → [nDst, F]); no sources → 0. */
 export function csrMean(x: tf.Tensor2D, csr: Csr): tf.Tensor2D {
   const nSrc = x.shape[0];
+  const pass = (t: tf.Tensor, backward: boolean) =>
+    runHostKernel("CsrMean", { x: t }, { csr, rows: backward ? nSrc : csr.nDst, backward })[0];
   return tf.customGrad((v, _save) => ({
-    value: runHostKernel("CsrMean", { v: v as tf.Tensor }, { csr })[0],
-    gradFunc: (dy) => runHostKernel("CsrMeanGrad", { dy: dy as tf.Tensor }, { csr, nSrc })[0],
+    value: pass(v as tf.Tensor, false),
+    gradFunc: (dy) => pass(dy as tf.Tensor, true),
   }))(x) as tf.Tensor2D;
 }
 
