@@ -12,13 +12,13 @@
  * when none loads, `loadBlas()` returns undefined and callers keep TF.js's own kernel.
  */
 
-/** `C ← A·B` in row-major layout, with optional transposes, as cblas_sgemm computes it. */
+/** `C ← A·B + β·C` in row-major layout, with optional transposes, as cblas_sgemm computes it. */
 export interface Blas {
   /** The library actually loaded and its own description (OpenBLAS: version, core, threads). */
   readonly description: string;
   /**
    * Row-major product of an m×k matrix (A, or Aᵀ when `transA`) and a k×n matrix (B, or Bᵀ when
-   * `transB`) into the m×n matrix C, overwriting it. Arrays may be views into any ArrayBuffer
+   * `transB`) into the m×n matrix C: overwriting it (β = 0, the default) or added to β·C. Arrays may be views into any ArrayBuffer
    * (the wasm backend passes views of its heap, so nothing is copied).
    */
   sgemm(
@@ -30,6 +30,7 @@ export interface Blas {
     a: Float32Array,
     b: Float32Array,
     c: Float32Array,
+    beta?: number,
   ): void;
 }
 
@@ -87,10 +88,11 @@ export function loadBlas(): Blas | undefined {
       const sgemm = lib.symbols.cblas_sgemm;
       cached = {
         description: describe(path),
-        sgemm(transA, transB, m, n, k, a, b, c) {
+        sgemm(transA, transB, m, n, k, a, b, c, beta = 0) {
           if (m === 0 || n === 0) return;
           if (k === 0) {
-            c.fill(0);
+            if (beta === 0) c.fill(0);
+            else if (beta !== 1) c.forEach((v, i) => (c[i] = beta * v));
             return;
           }
           sgemm(
@@ -105,7 +107,7 @@ export function loadBlas(): Blas | undefined {
             transA ? m : k,
             b as Float32Array<ArrayBuffer>,
             transB ? k : n,
-            0,
+            beta,
             c as Float32Array<ArrayBuffer>,
             n,
           );

@@ -8,6 +8,7 @@
  * (fixed degree, −1 = empty slot, a masked softmax) or edge lists (segment sums).
  */
 import { tf, transposedProductsAreSlow } from "./backend.ts";
+import { affine } from "./wasm_kernels.ts";
 import { type Csr, csrAttention, csrFromRows, csrMean, csrReversed } from "./message_passing.ts";
 import { hostKernelsAvailable, registerHostKernel, runHostKernel } from "./host_kernels.ts";
 
@@ -79,7 +80,8 @@ export type Norm = { g: tf.Tensor; b: tf.Tensor };
 const denseOp = tf.customGrad((x, W, b, save) => {
   (save as tf.GradSaveFunc)([x as tf.Tensor, W as tf.Tensor]);
   return {
-    value: tf.add(tf.matMul(x as tf.Tensor2D, W as tf.Tensor2D), b as tf.Tensor),
+    value: affine(x as tf.Tensor2D, W as tf.Tensor2D, b as tf.Tensor1D) ??
+      tf.add(tf.matMul(x as tf.Tensor2D, W as tf.Tensor2D), b as tf.Tensor),
     gradFunc: (dy: tf.Tensor | tf.Tensor[], saved: tf.Tensor[]) => {
       const [xs, Ws] = saved as [tf.Tensor2D, tf.Tensor2D];
       const g = dy as tf.Tensor2D;
@@ -115,7 +117,29 @@ export function layerNorm(p: Norm, x: tf.Tensor, eps = 1e-5): tf.Tensor2D {
   ) as tf.Tensor2D;
 }
 
-export const leaky = (x: tf.Tensor): tf.Tensor2D => tf.leakyRelu(x, 0.2) as tf.Tensor2D;
+/** dx = dy where x > 0, else 0.2·dy. */
+registerHostKernel("LeakyReluGrad", ({ inputs, view, alloc }) => {
+  const out = alloc(inputs.x.shape, false);
+  const X = view(inputs.x), DY = view(inputs.dy), O = view(out);
+  for (let i = 0; i < X.length; i++) O[i] = X[i] > 0 ? DY[i] : 0.2 * DY[i];
+  return out;
+});
+
+/**
+ * LeakyReLU with slope 0.2. On the CPU backends its gradient is one loop: tfjs's is a compare, a
+ * select and a product, three passes and three ops.
+ */
+const leakyHost = tf.customGrad((x, save) => {
+  (save as tf.GradSaveFunc)([x as tf.Tensor]);
+  return {
+    value: tf.leakyRelu(x as tf.Tensor, 0.2),
+    gradFunc: (dy: tf.Tensor | tf.Tensor[], saved: tf.Tensor[]) =>
+      runHostKernel("LeakyReluGrad", { x: saved[0], dy: dy as tf.Tensor }, {})[0],
+  };
+});
+
+export const leaky = (x: tf.Tensor): tf.Tensor2D =>
+  (hostKernelsAvailable() ? leakyHost(x) : tf.leakyRelu(x, 0.2)) as tf.Tensor2D;
 
 export function dropout(x: tf.Tensor, rate: number, seed: number | undefined): tf.Tensor2D {
   return (seed === undefined || rate === 0
@@ -286,6 +310,14 @@ export function neighbourAttention(
   return tf.reshape(out, [n, width]) as tf.Tensor2D;
 }
 
+/**
+ * Each row divided by its Euclidean norm (+ 1e-8). Written as √Σx² rather than `tf.norm`, whose
+ * forward and gradient go through `pow` (0.7 ms a call on wasm at [494, 256]).
+ */
+export function unitRows(x: tf.Tensor2D): tf.Tensor2D {
+  return tf.div(x, tf.add(tf.sqrt(tf.sum(tf.square(x), 1, true)), 1e-8)) as tf.Tensor2D;
+}
+
 /** Parameters of a pre-norm transformer block (multi-head self-attention + feed-forward). */
 export interface TransformerBlock {
   ln1: Norm;
@@ -359,8 +391,7 @@ export function transformerBlock(
  */
 export function clipLoss(a: tf.Tensor2D, b: tf.Tensor2D, temperature = 0.1): tf.Scalar {
   const n = a.shape[0];
-  const na = tf.div(a, tf.add(tf.norm(a, 2, 1, true), 1e-8));
-  const nb = tf.div(b, tf.add(tf.norm(b, 2, 1, true), 1e-8));
+  const na = unitRows(a), nb = unitRows(b);
   const logits = tf.div(tf.matMul(na, tf.transpose(nb)), temperature) as tf.Tensor2D;
   const eye = tf.eye(n);
   const diag = (l: tf.Tensor2D) => tf.sum(tf.mul(tf.logSoftmax(l, 1), eye), 1);

@@ -83,7 +83,7 @@ registerHostKernel("CsrMean", ({ inputs, view, alloc }, { csr, rows, backward }:
     const w = 1 / (e1 - e0);
     for (let e = e0; e < e1; e++) {
       const src = sources[e] * F;
-      const [from, to] = backward ? [dst, src] : [src, dst];
+      const from = backward ? dst : src, to = backward ? src : dst;
       for (let j = 0; j < F; j++) O[to + j] += w * X[from + j];
     }
   }

@@ -29,6 +29,7 @@ import {
   type Norm,
   ParamStore,
   reversedEdges,
+  unitRows,
 } from "./layers.ts";
 
 export interface Ablation {
@@ -307,8 +308,7 @@ export function pccLoss(pred: tf.Tensor2D, y: tf.Tensor2D): tf.Scalar {
 
 /** Mean over nodes of 2 − 2·cos(a, b). */
 export function contrastiveLoss(a: tf.Tensor2D, b: tf.Tensor2D): tf.Scalar {
-  const na = tf.div(a, tf.add(tf.norm(a, 2, 1, true), 1e-8)),
-    nb = tf.div(b, tf.add(tf.norm(b, 2, 1, true), 1e-8));
+  const na = unitRows(a), nb = unitRows(b);
   return tf.mean(tf.sub(2, tf.mul(2, tf.sum(tf.mul(na, nb), 1)))) as tf.Scalar;
 }
 

@@ -5,6 +5,7 @@
  */
 import { deviceDescription, tf, useBackend } from "../../lib/model/backend.ts";
 import { AdamW } from "../../lib/model/optimizer.ts";
+import { dense, leaky } from "../../lib/model/layers.ts";
 import { Rng } from "../../lib/util/random.ts";
 
 const backend = await useBackend(Deno.args[0] as "cpu");
@@ -30,6 +31,13 @@ const a3 = rand([3, 4, 6]), b3 = rand([3, 6, 2]);
 await put("bmm", tf.matMul(a3, b3));
 await put("bmm_broadcast", tf.matMul(a3, rand([1, 6, 2])));
 await put("mm_empty_k", tf.matMul(tf.zeros([3, 0]), tf.zeros([0, 4])));
+// Dense layers (one BLAS call with the bias on wasm-blas) and LeakyReLU, with their gradients.
+const dW = rand([5, 9]), db = rand([9]);
+await put("dense", dense({ W: dW, b: db }, a));
+const dl = tf.grads((x: tf.Tensor, W: tf.Tensor, bb: tf.Tensor) =>
+  tf.sum(tf.mul(leaky(dense({ W, b: bb }, x)), rand([7, 9])))
+)([a, dW, db]);
+for (const [i, g] of dl.entries()) await put(`dense_leaky_grad_${i}`, g);
 
 // Gather, segment sum and its gradient, identity.
 const x = rand([6, 4]);
