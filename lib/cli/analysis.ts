@@ -36,7 +36,7 @@ import {
 } from "../plot/figures.ts";
 import { pearsonColumn } from "../eval/metrics.ts";
 import { closeRenderer, saveFigure } from "../plot/export.ts";
-import { type Command, json, numberOption, UsageError } from "./command.ts";
+import { choiceOption, type Command, json, numberOption, UsageError } from "./command.ts";
 
 type Values = Record<string, string | boolean | undefined>;
 
@@ -358,10 +358,12 @@ export const ANALYSIS_COMMANDS: Record<string, Command> = {
     },
     async run([a, b], v) {
       if (!a || !b) throw new UsageError("need two run folders");
-      const alt = ((v.alternative as string | undefined) ?? "two-sided") as Alternative;
-      if (!["two-sided", "greater", "less"].includes(alt)) {
-        throw new UsageError(`--alternative ${alt}: expected two-sided, greater or less`);
-      }
+      const alt = choiceOption<Alternative>(
+        v,
+        "alternative",
+        ["two-sided", "greater", "less"],
+        "two-sided",
+      );
       const [ra, rb] = [await openRun(a, v), await openRun(b, v)];
       const [ea, eb] = [evaluateRun(ra), evaluateRun(rb)];
       const c = compareRuns(ea, eb, alt);
@@ -448,10 +450,12 @@ export const ANALYSIS_COMMANDS: Record<string, Command> = {
           { file: s.file },
         );
       }
-      const algorithm = ((v.algorithm as string | undefined) ?? "kmeans") as ClusterAlgorithm;
-      if (!["kmeans", "louvain"].includes(algorithm)) {
-        throw new UsageError(`--algorithm ${algorithm}: expected kmeans or louvain`);
-      }
+      const algorithm = choiceOption<ClusterAlgorithm>(
+        v,
+        "algorithm",
+        ["kmeans", "louvain"],
+        "kmeans",
+      );
       const r = tumourLocalisation(s.predicted, s.measured, s.genes.length, labels, {
         tumourLabels: v.tumour ? String(v.tumour).split(",") : undefined,
         algorithm,

@@ -25,3 +25,32 @@ export function numberOption(
   if (!check(x)) throw new UsageError(`--${k} ${v[k]}: expected ${expected}`);
   return x;
 }
+
+/** "a", "a or b", "a, b or c". */
+const alternatives = (xs: readonly string[]) =>
+  xs.length < 2 ? xs.join("") : `${xs.slice(0, -1).join(", ")} or ${xs[xs.length - 1]}`;
+
+/** An option restricted to named values: the value, `fallback` when absent, or a UsageError. */
+export function choiceOption<T extends string>(
+  v: Record<string, string | boolean | undefined>,
+  k: string,
+  allowed: readonly T[],
+  fallback: T,
+): T;
+export function choiceOption<T extends string>(
+  v: Record<string, string | boolean | undefined>,
+  k: string,
+  allowed: readonly T[],
+): T | undefined;
+export function choiceOption<T extends string>(
+  v: Record<string, string | boolean | undefined>,
+  k: string,
+  allowed: readonly T[],
+  fallback?: T,
+): T | undefined {
+  if (v[k] === undefined) return fallback;
+  if (!allowed.includes(v[k] as T)) {
+    throw new UsageError(`--${k} ${v[k]}: expected ${alternatives(allowed)}`);
+  }
+  return v[k] as T;
+}

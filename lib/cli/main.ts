@@ -35,7 +35,7 @@ import { expressionTarget } from "../preprocess/normalize.ts";
 import type { Slice } from "../data/slice.ts";
 import type { Split } from "../train/cv.ts";
 
-import { type Command, json, UsageError } from "./command.ts";
+import { choiceOption, type Command, json, UsageError } from "./command.ts";
 import { ANALYSIS_COMMANDS } from "./analysis.ts";
 import { SWEEP_COMMANDS } from "./sweep.ts";
 
@@ -79,31 +79,24 @@ function spahgcOptions(v: Record<string, string | boolean | undefined>): SpaHGCO
     if (!key) throw new UsageError(`--ablation ${a}: expected ${Object.keys(names).join(", ")}`);
     ablation[key] = true;
   }
-  const pick = <T extends string>(k: string, allowed: readonly T[]): T | undefined => {
-    if (v[k] === undefined) return undefined;
-    if (!allowed.includes(v[k] as T)) {
-      throw new UsageError(`--${k} ${v[k]}: expected ${allowed.join(" | ")}`);
-    }
-    return v[k] as T;
-  };
   const config: NonNullable<SpaHGCOptions["config"]> = { ablation };
   const alpha = num("alpha", 0, 1), beta = num("beta", 0, 1), seed = num("seed", 0, 2 ** 31);
   if (alpha !== undefined) config.alpha = alpha;
   if (beta !== undefined) config.beta = beta;
   if (seed !== undefined) config.seed = seed;
-  const masking = pick("masking", ["complementary", "random", "none"]);
+  const masking = choiceOption(v, "masking", ["complementary", "random", "none"]);
   if (masking) config.masking = masking;
-  const te = pick("target-encoder", ["paper", "released", "ema"]);
+  const te = choiceOption(v, "target-encoder", ["paper", "released", "ema"]);
   if (te) config.targetEncoder = te;
-  const loss = pick("loss", ["paper", "released"]);
+  const loss = choiceOption(v, "loss", ["paper", "released"]);
   if (loss) config.loss = loss;
   const Q = num("Q", 1, 50), K = num("K", 1, 50);
   return {
     config,
     graph: { ...(Q !== undefined ? { Q } : {}), ...(K !== undefined ? { K } : {}) },
     epochs: num("epochs", 1, 100000),
-    backend: pick("backend", BACKEND_NAMES),
-    selection: pick("selection", ["validation", "fixed", "test-set"]),
+    backend: choiceOption(v, "backend", BACKEND_NAMES),
+    selection: choiceOption(v, "selection", ["validation", "fixed", "test-set"]),
     checkpointDir: v.out ? join(String(v.out), "checkpoints") : undefined,
   };
 }
@@ -112,14 +105,13 @@ function geneParams(
   dataset: string,
   v: Record<string, string | boolean | undefined>,
 ): GeneSelectionParams {
-  const recipe = (v.recipe as GeneRecipe | undefined) ?? defaultGeneRecipe(dataset);
-  if (!["intersection", "batch-ranked", "histogene"].includes(recipe)) {
-    throw new UsageError(`--recipe ${recipe}: expected intersection, batch-ranked or histogene`);
-  }
-  const flavor = (v.flavor as HvgFlavor | undefined) ?? "seurat";
-  if (!["seurat", "seurat_v3"].includes(flavor)) {
-    throw new UsageError(`--flavor ${flavor}: expected seurat or seurat_v3`);
-  }
+  const recipe = choiceOption<GeneRecipe>(
+    v,
+    "recipe",
+    ["intersection", "batch-ranked", "histogene"],
+    defaultGeneRecipe(dataset),
+  );
+  const flavor = choiceOption<HvgFlavor>(v, "flavor", ["seurat", "seurat_v3"], "seurat");
   const nTop = v["n-top"] ? Number(v["n-top"]) : DEFAULT_GENE_PARAMS.nTop;
   if (!(nTop > 0)) throw new UsageError(`--n-top ${v["n-top"]}: expected a positive number`);
   const ts = v["target-sum"] as string | undefined;
@@ -258,10 +250,7 @@ const COMMANDS: Record<string, Command> = {
       json: { type: "boolean", help: "JSON output" },
     },
     async run(_p, v) {
-      const profile = (v.profile as string | undefined) ?? "quick";
-      if (!["quick", "full"].includes(profile)) {
-        throw new UsageError(`--profile ${profile}: expected quick or full`);
-      }
+      const profile = choiceOption(v, "profile", ["quick", "full"], "quick");
       const dir = join(PROJECT_ROOT, "notebooks");
       const all = [...Deno.readDirSync(dir)]
         .filter((e) => e.isFile && e.name.endsWith(".ipynb"))
@@ -531,14 +520,8 @@ const COMMANDS: Record<string, Command> = {
     },
     async run([name], v) {
       if (!name) throw new UsageError("missing <dataset>");
-      const split = ((v.split as string | undefined) ?? "slice") as Split;
-      if (!["slice", "patient"].includes(split)) {
-        throw new UsageError(`--split ${split}: expected slice or patient`);
-      }
-      const geneMode = ((v["gene-mode"] as string | undefined) ?? "paper") as "paper" | "strict";
-      if (!["paper", "strict"].includes(geneMode)) {
-        throw new UsageError(`--gene-mode ${geneMode}: expected paper or strict`);
-      }
+      const split = choiceOption<Split>(v, "split", ["slice", "patient"], "slice");
+      const geneMode = choiceOption(v, "gene-mode", ["paper", "strict"], "paper");
       const ds = await loadDataset(name, {
         dataDir: v["data-dir"] as string | undefined,
         log: new WarningLog(!v.json),

@@ -4,7 +4,7 @@ import { runLocal, runOne, runSlurm, slurmJobs } from "../sweep/runners.ts";
 import { collect, sweepStatus } from "../sweep/store.ts";
 import { markdownTable } from "../provenance/table.ts";
 import { meanStd } from "../eval/metrics.ts";
-import { type Command, json, numberOption, UsageError } from "./command.ts";
+import { choiceOption, type Command, json, numberOption, UsageError } from "./command.ts";
 
 export const SWEEP_COMMANDS: Record<string, Command> = {
   "sweep run-one": {
@@ -102,10 +102,7 @@ export const SWEEP_COMMANDS: Record<string, Command> = {
     },
     async run([spec], v) {
       if (!spec) throw new UsageError("missing <spec.json>");
-      const runner = (v.runner as string | undefined) ?? "local";
-      if (!["local", "slurm"].includes(runner)) {
-        throw new UsageError(`--runner ${runner}: expected local or slurm`);
-      }
+      const runner = choiceOption(v, "runner", ["local", "slurm"], "local");
       const maxParallel = v["max-parallel"] === undefined ? undefined : numberOption(
         v,
         "max-parallel",
