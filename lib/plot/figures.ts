@@ -57,7 +57,8 @@ const layoutKey = (letter: "x" | "y", i: number) =>
 
 /**
  * Layout pieces for `n` spatial panels in one row: equal-aspect axes without ticks, y pointing
- * down (image coordinates), one shared extent so panels line up, and titles as annotations.
+ * down (image coordinates), one shared extent so panels line up, titles as annotations, and the
+ * spatial figures' shared margins, font and white background.
  */
 function spatialPanels(
   titles: string[],
@@ -113,7 +114,15 @@ function spatialPanels(
       });
     }
   });
-  return { ...layout, annotations, images };
+  return {
+    ...layout,
+    annotations,
+    images,
+    margin: { l: 10, r: 10, t: 60, b: 10 },
+    font: FONT,
+    plot_bgcolor: "white",
+    paper_bgcolor: "white",
+  };
 }
 
 /** Breaks a panel title into lines of at most `width` characters (plotly does not wrap). */
@@ -229,10 +238,6 @@ export function spatialExpressionFigure(o: {
         colorbar: { title: { text: o.scaleLabel ?? "ln(1 + CPM)" }, thickness: 12, len: 0.8 },
       },
       ...spatialSize(extent, o.panels.length, 120),
-      margin: { l: 10, r: 10, t: 60, b: 10 },
-      font: FONT,
-      plot_bgcolor: "white",
-      paper_bgcolor: "white",
     },
   };
 }
@@ -290,10 +295,6 @@ export function clusterMapFigure(
       title: o.title ? { text: o.title, font: { ...FONT, size: 15 }, x: 0.01 } : undefined,
       legend: { groupclick: "toggleitem", font: { ...FONT, size: 10 } },
       ...spatialSize(extent, o.panels.length, 190),
-      margin: { l: 10, r: 10, t: 60, b: 10 },
-      font: FONT,
-      plot_bgcolor: "white",
-      paper_bgcolor: "white",
     },
   };
 }
