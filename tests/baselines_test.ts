@@ -220,33 +220,23 @@ Deno.test("test-set selection (the released code's protocol) is opt-in, picks th
         selection: "test-set",
         progress: () => {},
       });
-      const r = await crossValidate({
-        dataset: ds,
-        method,
-        extractor: ex,
-        geneParams,
-        folds: ["P2_S1"],
-        cacheDir: null,
-        progress: () => {},
-        testSetSelection: true,
-      });
+      const validate = (testSetSelection?: boolean) =>
+        crossValidate({
+          dataset: ds,
+          method,
+          extractor: ex,
+          geneParams,
+          folds: ["P2_S1"],
+          cacheDir: null,
+          progress: () => {},
+          testSetSelection,
+        });
+      const r = await validate(true);
       assert.equal(r.folds[0].selection?.validationSlice, "P2_S1", name);
       assert.equal(r.folds[0].selection?.testSetSelection, true);
       assert.ok(r.notes.some((n) => n.startsWith("TEST-SET SELECTION")), name);
       // Without the runner's consent the method refuses.
-      await assert.rejects(
-        async () =>
-          await crossValidate({
-            dataset: ds,
-            method,
-            extractor: ex,
-            geneParams,
-            folds: ["P2_S1"],
-            cacheDir: null,
-            progress: () => {},
-          }),
-        /needs the runner's testSetSelection mode/,
-      );
+      await assert.rejects(() => validate(), /needs the runner's testSetSelection mode/);
     }
   } finally {
     await ex.close();
