@@ -11,6 +11,7 @@ import { tf, transposedProductsAreSlow } from "./backend.ts";
 import { affine } from "./wasm_kernels.ts";
 import { type Csr, csrAttention, csrFromRows, csrMean, csrReversed } from "./message_passing.ts";
 import { hostKernelsAvailable, registerHostKernel, runHostKernel } from "./host_kernels.ts";
+import { Rng } from "../util/random.ts";
 
 let fusedAllowed = true;
 /** Turns the fused CPU message-passing kernels off (true = TF.js ops everywhere); for tests. */
@@ -18,7 +19,6 @@ export function setFusedMessagePassing(on: boolean): void {
   fusedAllowed = on;
 }
 const fused = () => fusedAllowed && hostKernelsAvailable();
-import { Rng } from "../util/random.ts";
 
 /** Owns the trainable variables of a model, created with seeded initial values. */
 export class ParamStore {
