@@ -21,6 +21,8 @@ function kernelsOn(backend: string): KernelOut {
 
 /** BLAS is expected wherever the bootstrap could install it; SPAHGC_BLAS=off opts out. */
 const blasExpected = Deno.build.os === "linux" && Deno.env.get("SPAHGC_BLAS") !== "off";
+/** The C kernels are expected wherever a C compiler is (every Linux machine here); SPAHGC_NATIVE=off opts out. */
+const nativeExpected = Deno.build.os === "linux" && Deno.env.get("SPAHGC_NATIVE") !== "off";
 
 Deno.test("system BLAS sgemm equals the schoolbook product for every transpose combination", () => {
   const blas = loadBlas();
@@ -74,7 +76,11 @@ Deno.test("wasm kernels, BLAS products and the fused AdamW step agree with the c
   for (const b of [...backends, ...(webgpu ? ["webgpu"] : [])]) {
     const got = b === "webgpu" ? webgpu! : kernelsOn(b);
     assert.equal(got.backend, b);
-    if (b === "wasm-blas") assert.match(got.device, /matrix products: /);
+    if (b === "wasm-blas") {
+      assert.match(got.device, /matrix products: /);
+      // wasm-blas runs the C host kernels; wasm the TypeScript ones: compared with each other here.
+      if (nativeExpected) assert.match(got.device, /other kernels: C \(/);
+    }
     for (const [name, values] of Object.entries(ref.out)) {
       const v = got.out[name];
       assert.equal(v.length, values.length, `${b} ${name}: length`);
@@ -101,17 +107,26 @@ Deno.test("AdamW follows PyTorch's update (decoupled decay, bias-corrected momen
     v = b2 * v + (1 - b2) * g * g;
     w -= (lr * m / (1 - b1 ** t)) / (Math.sqrt(v / (1 - b2 ** t)) + eps);
   }
-  const scalar = scalarAdamW();
-  assert.ok(Math.abs(scalar - w) < 1e-6, `AdamW scalar ${scalar} vs PyTorch's algorithm ${w}`);
+  for (const native of nativeExpected ? [false, true] : [false]) {
+    const scalar = scalarAdamW(native);
+    assert.ok(
+      Math.abs(scalar - w) < 1e-6,
+      `AdamW (${native ? "C" : "TypeScript"} kernel) ${scalar} vs PyTorch's algorithm ${w}`,
+    );
+  }
 });
 
-function scalarAdamW(): number {
+function scalarAdamW(native: boolean): number {
   const r = new Deno.Command(Deno.execPath(), {
     args: [
       "eval",
       `import { tf, useBackend } from "${join(PROJECT_ROOT, "lib/model/backend.ts")}";
        import { AdamW } from "${join(PROJECT_ROOT, "lib/model/optimizer.ts")}";
+       import { nativeStatus, setNativeKernels } from "${
+        join(PROJECT_ROOT, "lib/model/native.ts")
+      }";
        await useBackend("cpu");
+       if (setNativeKernels(${native}) !== ${native}) throw new Error(nativeStatus);
        const w = tf.variable(tf.scalar(1), true, "w");
        const opt = new AdamW(new Map([["w", w]]), { lr: 0.1, weightDecay: 0.01 });
        for (let t = 0; t < 3; t++) tf.tidy(() => opt.apply(tf.variableGrads(() => tf.square(w), [w]).grads));

@@ -26,6 +26,7 @@ import {
   type SpaHGCConfig,
   SpaHGCTrainer,
 } from "../lib/model/spahgc.ts";
+import { nativeStatus, setNativeKernels } from "../lib/model/native.ts";
 import { buildBank, buildGraph, type GraphSlice, PAPER_GRAPH } from "../lib/graph/hetero.ts";
 import { spahgcMethod } from "../lib/model/spahgc_method.ts";
 import { Rng } from "../lib/mod.ts";
@@ -146,19 +147,34 @@ Deno.test("gradients of dense, layer norm, neighbour mean and neighbour attentio
     "PCC loss": (v) => pccLoss(dense(d, v), w as tf.Tensor2D),
     "contrastive loss": (v) => contrastiveLoss(dense(d, v), w as tf.Tensor2D),
   };
-  // Both implementations of message passing: fused CPU kernels and TF.js ops.
-  for (const fusedOn of [true, false]) {
-    setFusedMessagePassing(fusedOn);
+  // Every implementation of the host kernels: C, TypeScript, and TF.js ops.
+  for (const impl of IMPLEMENTATIONS) {
+    useImplementation(impl);
     for (const [name, f] of Object.entries(checks)) {
       const err = await gradCheck(f, name === "dense (weight)" ? d.W : x);
-      assert.ok(err < 2e-2, `${name} (fused ${fusedOn}): relative gradient error ${err}`);
+      assert.ok(err < 2e-2, `${name} (${impl}): relative gradient error ${err}`);
     }
   }
-  setFusedMessagePassing(true);
+  useImplementation("TypeScript kernels");
   p.dispose();
 });
 
-Deno.test("fused message-passing kernels equal the TF.js-op version: outputs and gradients", () => {
+/** The ways message passing (and the other host kernels) can run on the cpu backend. */
+const nativeExpected = Deno.build.os === "linux" && Deno.env.get("SPAHGC_NATIVE") !== "off";
+const IMPLEMENTATIONS = [
+  ...(nativeExpected ? ["C kernels"] : []),
+  "TypeScript kernels",
+  "TF.js ops",
+] as const;
+type Implementation = (typeof IMPLEMENTATIONS)[number] | "C kernels";
+
+function useImplementation(impl: Implementation): void {
+  setFusedMessagePassing(impl !== "TF.js ops");
+  const native = impl === "C kernels";
+  if (setNativeKernels(native) !== native) throw new Error(`C kernels: ${nativeStatus}`);
+}
+
+Deno.test("fused message-passing kernels (C and TypeScript) equal the TF.js-op version: outputs and gradients", () => {
   const rng = new Rng(21);
   // 7 destinations of degree ≤ 3 over 5 sources, with empty slots and a destination without
   // any neighbour; the reverse relation has sources retrieved 0 to 4 times.
@@ -197,21 +213,24 @@ Deno.test("fused message-passing kernels equal the TF.js-op version: outputs and
     "edge mean": { f: (v) => tf.sum(tf.mul(edgeMean(v as tf.Tensor2D, rev), w5)), xs: [v7] },
   };
   for (const [name, { f, xs }] of Object.entries(cases)) {
-    const run = (on: boolean) => {
-      setFusedMessagePassing(on);
+    const run = (impl: Implementation) => {
+      useImplementation(impl);
       const value = f(...xs).dataSync()[0];
       const grads = tf.grads(f)(xs).map((g) => Array.from(g.dataSync()));
       return { value, grads };
     };
-    const a = run(true), b = run(false);
-    assert.ok(Math.abs(a.value - b.value) < 1e-5, `${name}: ${a.value} vs ${b.value}`);
-    a.grads.forEach((g, i) => {
-      const err = g.reduce((m, x, j) => Math.max(m, Math.abs(x - b.grads[i][j])), 0);
-      assert.ok(err < 1e-5, `${name}: gradient ${i} differs by ${err}`);
-      assert.ok(g.some((x) => x !== 0), `${name}: gradient ${i} is all zero`);
-    });
+    const b = run("TF.js ops");
+    for (const impl of IMPLEMENTATIONS.filter((i) => i !== "TF.js ops")) {
+      const a = run(impl);
+      assert.ok(Math.abs(a.value - b.value) < 1e-5, `${name} (${impl}): ${a.value} vs ${b.value}`);
+      a.grads.forEach((g, i) => {
+        const err = g.reduce((m, x, j) => Math.max(m, Math.abs(x - b.grads[i][j])), 0);
+        assert.ok(err < 1e-5, `${name} (${impl}): gradient ${i} differs by ${err}`);
+        assert.ok(g.some((x) => x !== 0), `${name} (${impl}): gradient ${i} is all zero`);
+      });
+    }
   }
-  setFusedMessagePassing(true);
+  useImplementation("TypeScript kernels");
   // The destination without neighbours gets 0 from both.
   const row3 = neighbourAttention(
     q7 as tf.Tensor2D,
@@ -226,7 +245,7 @@ Deno.test("fused message-passing kernels equal the TF.js-op version: outputs and
   assert.ok(row3.every((x) => x === 0));
 });
 
-Deno.test("attention dropout zeroes weights with the given rate and rescales the rest (fused kernel)", () => {
+Deno.test("attention dropout zeroes weights with the given rate and rescales the rest (fused kernels)", () => {
   // Uniform scores (q = 0) over 8 sources of which only source 0 has non-zero values (all 1):
   // without dropout every output is 1/8; with dropout p = 0.5, source 0's weight is kept (and
   // rescaled to 1/8 · 1/(1 − p)) or zeroed.
@@ -238,17 +257,21 @@ Deno.test("attention dropout zeroes weights with the given rate and rescales the
     [D, width],
   );
   const q = tf.zeros([n, width]) as tf.Tensor2D, k = tf.zeros([D, width]) as tf.Tensor2D;
-  const plain = neighbourAttention(q, k, v, nb, 1, 0.5, undefined).dataSync();
-  assert.ok(plain.every((x) => Math.abs(x - 1 / 8) < 1e-6));
-  const dropped = neighbourAttention(q, k, v, nb, 1, 0.5, 7).dataSync();
-  // Each output is source 0's kept weight: 0 or (1/8)/(1 − 0.5) = 0.25, kept about half the time.
-  const kept = Array.from({ length: n }, (_, i) => dropped[i * width]);
-  assert.ok(
-    kept.every((x) => Math.abs(x) < 1e-6 || Math.abs(x - 0.25) < 1e-6),
-    "weights 0 or 0.25",
-  );
-  const frac = kept.filter((x) => x > 0).length / n;
-  assert.ok(frac > 0.4 && frac < 0.6, `kept fraction ${frac}`);
+  for (const impl of IMPLEMENTATIONS.filter((i) => i !== "TF.js ops")) {
+    useImplementation(impl);
+    const plain = neighbourAttention(q, k, v, nb, 1, 0.5, undefined).dataSync();
+    assert.ok(plain.every((x) => Math.abs(x - 1 / 8) < 1e-6), impl);
+    const dropped = neighbourAttention(q, k, v, nb, 1, 0.5, 7).dataSync();
+    // Each output is source 0's kept weight: 0 or (1/8)/(1 − 0.5) = 0.25, kept about half the time.
+    const kept = Array.from({ length: n }, (_, i) => dropped[i * width]);
+    assert.ok(
+      kept.every((x) => Math.abs(x) < 1e-6 || Math.abs(x - 0.25) < 1e-6),
+      `${impl}: weights 0 or 0.25`,
+    );
+    const frac = kept.filter((x) => x > 0).length / n;
+    assert.ok(frac > 0.4 && frac < 0.6, `${impl}: kept fraction ${frac}`);
+  }
+  useImplementation("TypeScript kernels");
 });
 
 /** Tiny graph: a target slice of 12 spots and two reference slices. */

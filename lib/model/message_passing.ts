@@ -14,6 +14,7 @@
  */
 import * as tf from "@tensorflow/tfjs";
 import { registerHostKernel, runHostKernel } from "./host_kernels.ts";
+import { nativeKernels } from "./native.ts";
 
 /** A relation in compressed sparse rows: destination i's sources are sources[offsets[i]..offsets[i+1]). */
 export interface Csr {
@@ -78,6 +79,11 @@ registerHostKernel("CsrMean", ({ inputs, view, alloc }, { csr, rows, backward }:
   const out = alloc([rows, F]);
   const X = view(inputs.x), O = view(out);
   const { offsets, sources } = csr;
+  const c = nativeKernels();
+  if (c) {
+    c.csr_mean(csr.nDst, F, offsets, sources, X, O, backward ? 1 : 0);
+    return out;
+  }
   for (let i = 0; i < csr.nDst; i++) {
     const e0 = offsets[i], e1 = offsets[i + 1], dst = i * F;
     const w = 1 / (e1 - e0);
@@ -102,6 +108,25 @@ registerHostKernel("CsrAttention", ({ inputs, view, alloc }, { csr, heads }: Att
   const O = view(out), A = view(attn), Z = view(pre);
   const scale = 1 / Math.sqrt(dh);
   const { offsets, sources } = csr;
+  const c = nativeKernels();
+  if (c) {
+    c.csr_attention(
+      csr.nDst,
+      heads,
+      dh,
+      offsets,
+      sources,
+      Q,
+      K,
+      V,
+      DROP ?? A,
+      DROP ? 1 : 0,
+      O,
+      A,
+      Z,
+    );
+    return [out, attn, pre];
+  }
   for (let i = 0; i < csr.nDst; i++) {
     const e0 = offsets[i], e1 = offsets[i + 1];
     for (let h = 0; h < heads; h++) {
@@ -142,8 +167,33 @@ registerHostKernel("CsrAttentionGrad", ({ inputs, view, alloc }, { csr, heads }:
   const DROP = inputs.drop ? view(inputs.drop) : undefined;
   const DQ = view(dq), DK = view(dk), DV = view(dv);
   const scale = 1 / Math.sqrt(dh);
-  const da = new Float64Array(csr.maxDegree);
   const { offsets, sources } = csr;
+  const c = nativeKernels();
+  if (c) {
+    const scratch = new Float32Array(Math.max(1, csr.maxDegree));
+    const d = DROP ?? A, has = DROP ? 1 : 0;
+    c.csr_attention_grad(
+      csr.nDst,
+      heads,
+      dh,
+      offsets,
+      sources,
+      DY,
+      Q,
+      K,
+      V,
+      A,
+      Z,
+      d,
+      has,
+      DQ,
+      DK,
+      DV,
+      scratch,
+    );
+    return [dq, dk, dv];
+  }
+  const da = new Float64Array(csr.maxDegree);
   for (let i = 0; i < csr.nDst; i++) {
     const e0 = offsets[i], e1 = offsets[i + 1];
     for (let h = 0; h < heads; h++) {

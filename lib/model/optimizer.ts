@@ -10,6 +10,7 @@
  */
 import * as tf from "@tensorflow/tfjs";
 import { hostKernelsAvailable, registerHostKernel, runHostKernel } from "./host_kernels.ts";
+import { nativeKernels } from "./native.ts";
 
 export interface AdamWOptions {
   lr: number;
@@ -38,6 +39,11 @@ registerHostKernel("AdamWStep", ({ inputs, view, alloc }, a: StepAttrs) => {
   const [W2, M2, V2] = outs.map(view);
   const decay = 1 - a.lr * a.weightDecay, step = a.lr / a.bc1, root = 1 / Math.sqrt(a.bc2);
   const b1 = a.beta1, b2 = a.beta2, c1 = 1 - b1, c2 = 1 - b2, eps = a.eps;
+  const c = nativeKernels();
+  if (c) {
+    c.adamw_step(W.length, W, G, M, V, W2, M2, V2, decay, step, root, b1, b2, eps);
+    return outs;
+  }
   for (let i = 0; i < W.length; i++) {
     const gi = G[i];
     const mi = b1 * M[i] + c1 * gi, vi = b2 * V[i] + c2 * gi * gi;

@@ -12,6 +12,7 @@ import { AdamW } from "./optimizer.ts";
 import { Rng } from "../util/random.ts";
 import type { HeteroGraph } from "../graph/hetero.ts";
 import {
+  concatColumns,
   type Dense,
   dense,
   disposeEdges,
@@ -221,7 +222,7 @@ export class SpaHGCNet {
       if (!a.noRS && g.rs.degree > 0) outR.push(sage(`L${l}.rs`, r, r, g.rs));
       if (!a.noCS) {
         if (!a.noCNDA) {
-          const rk = tf.concat([r, refY], 1) as tf.Tensor2D;
+          const rk = concatColumns(r, refY);
           const P = (n: string, x: tf.Tensor2D) => dense(D(`L${l}.cnda.${n}`), x);
           outT.push(
             P(

@@ -1,11 +1,12 @@
 /**
- * The kernels `lib/model/wasm_kernels.ts` replaces or adds, and the fused AdamW step, run on the
+ * The kernels `lib/model/wasm_kernels.ts` replaces or adds, the host kernels of `layers.ts` and
+ * the fused AdamW step (C kernels on wasm-blas, TypeScript on cpu/wasm), run on the
  * backend named in argv on fixed inputs; prints their outputs (and the device) as JSON, so a test
  * can compare backends, each in its own process.
  */
 import { deviceDescription, tf, useBackend } from "../../lib/model/backend.ts";
 import { AdamW } from "../../lib/model/optimizer.ts";
-import { dense, leaky } from "../../lib/model/layers.ts";
+import { concatColumns, dense, leaky } from "../../lib/model/layers.ts";
 import { Rng } from "../../lib/util/random.ts";
 
 const backend = await useBackend(Deno.args[0] as "cpu");
@@ -34,10 +35,19 @@ await put("mm_empty_k", tf.matMul(tf.zeros([3, 0]), tf.zeros([0, 4])));
 // Dense layers (one BLAS call with the bias on wasm-blas) and LeakyReLU, with their gradients.
 const dW = rand([5, 9]), db = rand([9]);
 await put("dense", dense({ W: dW, b: db }, a));
+await put("dense_leaky", leaky(dense({ W: dW, b: db }, a)));
 const dl = tf.grads((x: tf.Tensor, W: tf.Tensor, bb: tf.Tensor) =>
   tf.sum(tf.mul(leaky(dense({ W, b: bb }, x)), rand([7, 9])))
 )([a, dW, db]);
 for (const [i, g] of dl.entries()) await put(`dense_leaky_grad_${i}`, g);
+
+// Column concatenation and its gradient (the split back).
+const c1 = rand([7, 3]);
+await put("concat", concatColumns(a as tf.Tensor2D, c1 as tf.Tensor2D));
+const cg = tf.grads((p: tf.Tensor, q: tf.Tensor) =>
+  tf.sum(tf.mul(concatColumns(p as tf.Tensor2D, q as tf.Tensor2D), rand([7, 8])))
+)([a, c1]);
+for (const [i, g] of cg.entries()) await put(`concat_grad_${i}`, g);
 
 // Gather, segment sum and its gradient, identity.
 const x = rand([6, 4]);

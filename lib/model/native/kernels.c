@@ -1,0 +1,178 @@
+/*
+ * SpaHGC's host kernels in C: the same loops as the TypeScript kernels beside them
+ * (message_passing.ts, optimizer.ts, layers.ts), compiled on first use by `native.ts` with the
+ * machine's C compiler and called through Deno's FFI on the same float32 buffers (TF.js's cpu
+ * arrays or views of the wasm heap), so nothing is copied.
+ *
+ * Why C: these loops are memory- and latency-bound scalar code in JavaScript (V8 neither
+ * vectorises nor uses float32 arithmetic); compiled for the host CPU they run on SIMD lanes.
+ * No library offers fused CSR attention with its exact backward for float32 buffers we do not
+ * own, which is what this file is.
+ *
+ * Conventions: row-major float32 matrices; a CSR relation lists destination i's sources in
+ * sources[offsets[i] .. offsets[i+1]); outputs of the message-passing kernels arrive
+ * zero-filled. Dot products accumulate in float with vector reductions (`omp simd`), so results
+ * differ from the TypeScript kernels (which accumulate in double) by rounding only.
+ */
+#include <math.h>
+#include <stdint.h>
+
+#define SLOPE 0.2f
+
+/* The fused AdamW update (PyTorch's definition), out of place: w2, m2, v2 from w, g, m, v. */
+void adamw_step(int32_t n, const float *restrict w, const float *restrict g,
+                const float *restrict m, const float *restrict v, float *restrict w2,
+                float *restrict m2, float *restrict v2, double decay, double step, double root,
+                double beta1, double beta2, double eps) {
+  const float fd = (float)decay, fs = (float)step, fr = (float)root;
+  const float b1 = (float)beta1, b2 = (float)beta2, c1 = (float)(1 - beta1),
+              c2 = (float)(1 - beta2), fe = (float)eps;
+#pragma omp simd
+  for (int32_t i = 0; i < n; i++) {
+    const float gi = g[i];
+    const float mi = b1 * m[i] + c1 * gi, vi = b2 * v[i] + c2 * gi * gi;
+    m2[i] = mi;
+    v2[i] = vi;
+    w2[i] = w[i] * fd - (fs * mi) / (sqrtf(vi) * fr + fe);
+  }
+}
+
+/*
+ * Mean over each destination's sources: forward out[dst] = mean x[src] ([nDst, F] out);
+ * backward (the transpose) out[src] += dy[dst] / degree(dst) ([nSrc, F] out).
+ */
+void csr_mean(int32_t nDst, int32_t F, const int32_t *restrict offsets,
+              const int32_t *restrict sources, const float *restrict x, float *restrict out,
+              int32_t backward) {
+  for (int32_t i = 0; i < nDst; i++) {
+    const int32_t e0 = offsets[i], e1 = offsets[i + 1];
+    if (e1 == e0) continue;
+    const float w = 1.0f / (float)(e1 - e0);
+    for (int32_t e = e0; e < e1; e++) {
+      const float *from = backward ? x + (int64_t)i * F : x + (int64_t)sources[e] * F;
+      float *to = backward ? out + (int64_t)sources[e] * F : out + (int64_t)i * F;
+#pragma omp simd
+      for (int32_t j = 0; j < F; j++) to[j] += w * from[j];
+    }
+  }
+}
+
+/*
+ * Multi-head attention of each destination over its sources: z = q·k/√dh, a = LeakyReLU(z),
+ * softmax over the destination's edges, optional dropout mask, out = Σ attn·drop·v.
+ * attn [E, H] receives the softmax weights before dropout, pre [E, H] the scores z.
+ */
+void csr_attention(int32_t nDst, int32_t heads, int32_t dh, const int32_t *restrict offsets,
+                   const int32_t *restrict sources, const float *restrict q,
+                   const float *restrict k, const float *restrict v, const float *restrict drop,
+                   int32_t hasDrop, float *restrict out, float *restrict attn,
+                   float *restrict pre) {
+  const int32_t W = heads * dh;
+  const float scale = 1.0f / sqrtf((float)dh);
+  for (int32_t i = 0; i < nDst; i++) {
+    const int32_t e0 = offsets[i], e1 = offsets[i + 1];
+    for (int32_t h = 0; h < heads; h++) {
+      const float *qi = q + (int64_t)i * W + h * dh;
+      float *oi = out + (int64_t)i * W + h * dh;
+      float max = -INFINITY;
+      for (int32_t e = e0; e < e1; e++) {
+        const float *ke = k + (int64_t)sources[e] * W + h * dh;
+        float dot = 0;
+#pragma omp simd reduction(+ : dot)
+        for (int32_t j = 0; j < dh; j++) dot += qi[j] * ke[j];
+        const float z = dot * scale, a = z > 0 ? z : SLOPE * z;
+        pre[(int64_t)e * heads + h] = z;
+        attn[(int64_t)e * heads + h] = a;
+        if (a > max) max = a;
+      }
+      float sum = 0;
+      for (int32_t e = e0; e < e1; e++) {
+        const float x = expf(attn[(int64_t)e * heads + h] - max);
+        attn[(int64_t)e * heads + h] = x;
+        sum += x;
+      }
+      for (int32_t e = e0; e < e1; e++) {
+        const float a = (attn[(int64_t)e * heads + h] /= sum);
+        const float w = hasDrop ? a * drop[(int64_t)e * heads + h] : a;
+        if (w == 0) continue;
+        const float *ve = v + (int64_t)sources[e] * W + h * dh;
+#pragma omp simd
+        for (int32_t j = 0; j < dh; j++) oi[j] += w * ve[j];
+      }
+    }
+  }
+}
+
+/* The exact backward pass of csr_attention: dq, dk, dv (zero-filled) from dy. */
+void csr_attention_grad(int32_t nDst, int32_t heads, int32_t dh, const int32_t *restrict offsets,
+                        const int32_t *restrict sources, const float *restrict dy,
+                        const float *restrict q, const float *restrict k,
+                        const float *restrict v, const float *restrict attn,
+                        const float *restrict pre, const float *restrict drop, int32_t hasDrop,
+                        float *restrict dq, float *restrict dk, float *restrict dv,
+                        float *restrict scratch) {
+  const int32_t W = heads * dh;
+  const float scale = 1.0f / sqrtf((float)dh);
+  for (int32_t i = 0; i < nDst; i++) {
+    const int32_t e0 = offsets[i], e1 = offsets[i + 1];
+    for (int32_t h = 0; h < heads; h++) {
+      const int64_t qo = (int64_t)i * W + h * dh;
+      const float *dyi = dy + qo, *qi = q + qo;
+      float *dqi = dq + qo;
+      /* out = Σ a·drop·v: gradients into v and into the softmax weights. */
+      float weighted = 0;
+      for (int32_t e = e0; e < e1; e++) {
+        const int64_t eh = (int64_t)e * heads + h;
+        const float a = attn[eh], d = hasDrop ? drop[eh] : 1.0f, ad = a * d;
+        const int64_t vo = (int64_t)sources[e] * W + h * dh;
+        const float *ve = v + vo;
+        float *dve = dv + vo;
+        float gsum = 0;
+#pragma omp simd reduction(+ : gsum)
+        for (int32_t j = 0; j < dh; j++) {
+          gsum += dyi[j] * ve[j];
+          dve[j] += ad * dyi[j];
+        }
+        scratch[e - e0] = gsum * d;
+        weighted += a * scratch[e - e0];
+      }
+      /* Softmax, then LeakyReLU, then the scaled dot product. */
+      for (int32_t e = e0; e < e1; e++) {
+        const int64_t eh = (int64_t)e * heads + h;
+        const float ds = attn[eh] * (scratch[e - e0] - weighted);
+        const float dz = ds * (pre[eh] > 0 ? 1.0f : SLOPE) * scale;
+        if (dz == 0) continue;
+        const int64_t ko = (int64_t)sources[e] * W + h * dh;
+        const float *ke = k + ko;
+        float *dke = dk + ko;
+#pragma omp simd
+        for (int32_t j = 0; j < dh; j++) {
+          dqi[j] += dz * ke[j];
+          dke[j] += dz * qi[j];
+        }
+      }
+    }
+  }
+}
+
+/* Σ over rows ([n, F] → [F], out zero-filled): a bias gradient. */
+void column_sums(int32_t n, int32_t F, const float *restrict x, float *restrict out) {
+  for (int32_t i = 0; i < n; i++) {
+    const float *row = x + (int64_t)i * F;
+#pragma omp simd
+    for (int32_t j = 0; j < F; j++) out[j] += row[j];
+  }
+}
+
+/* LeakyReLU: out = x where x > 0, else slope·x. */
+void leaky_relu(int32_t n, const float *restrict x, float *restrict out, float slope) {
+#pragma omp simd
+  for (int32_t i = 0; i < n; i++) out[i] = x[i] > 0 ? x[i] : slope * x[i];
+}
+
+/* LeakyReLU's gradient: out = dy where x > 0, else slope·dy. */
+void leaky_relu_grad(int32_t n, const float *restrict x, const float *restrict dy,
+                     float *restrict out, float slope) {
+#pragma omp simd
+  for (int32_t i = 0; i < n; i++) out[i] = x[i] > 0 ? dy[i] : slope * dy[i];
+}
