@@ -26,21 +26,24 @@ DENO="$(pwd)/node_modules/deno/deno"
 # 2. Debian packages for headless notebook execution, interop tests and PNG/SVG figure export
 #    (plotly.js renders in Debian's headless Chromium; the fonts give figures real glyphs), and
 #    OpenBLAS, which the `wasm-blas` training backend calls for matrix products (optional: without
-#    it `auto` falls back to plain wasm, 2–3× slower per epoch).
+#    it `auto` falls back to plain wasm, 3–4× slower per epoch), and a C compiler, with which that
+#    backend builds its other kernels on first use (lib/model/native.ts; optional: without it the
+#    same kernels run as TypeScript, ~1.3× slower per epoch).
 need_apt=""
 command -v jupyter-nbconvert >/dev/null 2>&1 || need_apt="yes"
 /usr/bin/python3 -c "import anndata, scipy, pandas, onnx, sklearn" >/dev/null 2>&1 || need_apt="yes"
 [ -x /usr/bin/chromium ] || need_apt="yes"
 ldconfig -p 2>/dev/null | grep -q 'libopenblas\.so\.0' || need_apt="yes"
+command -v cc >/dev/null 2>&1 || need_apt="yes"
 if [ -n "$need_apt" ] && [ "${SPAHGC_SKIP_APT:-0}" != "1" ]; then
   if command -v apt-get >/dev/null 2>&1; then
     SUDO=""
     [ "$(id -u)" = "0" ] || SUDO="sudo"
-    echo "bootstrap: apt-get install jupyter-nbconvert python3-ipykernel python3-anndata python3-scipy python3-onnx python3-sklearn chromium fonts-liberation libopenblas0-pthread" >&2
+    echo "bootstrap: apt-get install jupyter-nbconvert python3-ipykernel python3-anndata python3-scipy python3-onnx python3-sklearn chromium fonts-liberation libopenblas0-pthread gcc libc6-dev" >&2
     $SUDO apt-get update -qq >&2 || true
     DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends \
       jupyter-nbconvert jupyter-client python3-ipykernel python3-anndata python3-scipy python3-pandas python3-h5py python3-onnx python3-sklearn \
-      chromium fonts-liberation libopenblas0-pthread >&2
+      chromium fonts-liberation libopenblas0-pthread gcc libc6-dev >&2
   else
     echo "bootstrap: no apt-get; notebooks will run with the deno engine, Python interop tests are skipped" >&2
   fi
