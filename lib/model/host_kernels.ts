@@ -4,7 +4,9 @@
  *
  * Why: a fused loop does in one pass what a chain of TF.js ops does in a dozen, each op a pass
  * over memory plus engine bookkeeping. That matters for the small, irregular steps of message
- * passing and for the optimiser update; matrix products stay with BLAS/XNNPACK.
+ * passing and for the optimiser update; matrix products stay with BLAS/XNNPACK. A kernel body
+ * may hand its views to the same loop in C (`native.ts`, on `wasm-blas`) instead of running its
+ * TypeScript loop.
  */
 import * as tf from "@tensorflow/tfjs";
 
