@@ -17,76 +17,19 @@ import { PROJECT_ROOT } from "../data/registry.ts";
 const SOURCE = join(dirname(fileURLToPath(import.meta.url)), "native", "kernels.c");
 const FLAGS = ["-O3", "-march=native", "-fopenmp-simd", "-std=c11", "-shared", "-fPIC"];
 
+// Argument types, in the C functions' order (sizes are 32-bit; scalars of AdamW are doubles).
+const I = "i32", F = "f32", D = "f64", B = "buffer";
 const SYMBOLS = {
-  adamw_step: {
-    parameters: [
-      "i32",
-      "buffer",
-      "buffer",
-      "buffer",
-      "buffer",
-      "buffer",
-      "buffer",
-      "buffer",
-      "f64",
-      "f64",
-      "f64",
-      "f64",
-      "f64",
-      "f64",
-    ],
-    result: "void",
-  },
-  csr_mean: {
-    parameters: ["i32", "i32", "buffer", "buffer", "buffer", "buffer", "i32"],
-    result: "void",
-  },
-  csr_attention: {
-    parameters: [
-      "i32",
-      "i32",
-      "i32",
-      "buffer",
-      "buffer",
-      "buffer",
-      "buffer",
-      "buffer",
-      "buffer",
-      "i32",
-      "buffer",
-      "buffer",
-      "buffer",
-    ],
-    result: "void",
-  },
+  adamw_step: { parameters: [I, B, B, B, B, B, B, B, D, D, D, D, D, D], result: "void" },
+  csr_mean: { parameters: [I, I, B, B, B, B, I], result: "void" },
+  csr_attention: { parameters: [I, I, I, B, B, B, B, B, B, I, B, B, B], result: "void" },
   csr_attention_grad: {
-    parameters: [
-      "i32",
-      "i32",
-      "i32",
-      "buffer",
-      "buffer",
-      "buffer",
-      "buffer",
-      "buffer",
-      "buffer",
-      "buffer",
-      "buffer",
-      "buffer",
-      "i32",
-      "buffer",
-      "buffer",
-      "buffer",
-      "buffer",
-    ],
+    parameters: [I, I, I, B, B, B, B, B, B, B, B, B, I, B, B, B, B],
     result: "void",
   },
-  column_sums: { parameters: ["i32", "i32", "buffer", "buffer"], result: "void" },
-  leaky_relu: { parameters: ["i32", "buffer", "buffer", "f32"], result: "void" },
-  leaky_relu_grad: {
-    parameters: ["i32", "buffer", "buffer", "buffer", "f32"],
-    result: "void",
-  },
+  column_sums: { parameters: [I, I, B, B], result: "void" },
+  leaky_relu: { parameters: [I, B, B, F], result: "void" },
+  leaky_relu_grad: { parameters: [I, B, B, B, F], result: "void" },
 } as const;
 
 /** The compiled kernels (argument order as in `kernels.c`). */
