@@ -10,7 +10,8 @@
  *
  * Why hand-written: the TF.js-op version of one attention is ~30 ops (gathers, reshapes,
  * transposes, a masked softmax, segment sums) and their gradients; at SpaHGC's sizes it took
- * 7.2 ms forward + backward per call, about a third of a training epoch in all.
+ * 7.2 ms forward + backward per call, about a third of a training epoch in all. On `wasm-blas`
+ * the same loops run as C compiled for the CPU (`native/kernels.c`; 0.25 → 0.06 s per epoch).
  */
 import * as tf from "@tensorflow/tfjs";
 import { registerHostKernel, runHostKernel } from "./host_kernels.ts";
