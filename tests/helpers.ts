@@ -55,8 +55,24 @@ export const VISIUM_TINY_DIR: string | undefined = (() => {
 })();
 
 export function tempDir(): string {
-  return Deno.makeTempDirSync({ prefix: "spahgc-test-" });
+  const dir = Deno.makeTempDirSync({ prefix: "spahgc-test-" });
+  createdDirs.push(dir);
+  return dir;
 }
+
+// Temporary folders are removed when the test module's process ends (the paper-notebook tests
+// alone leave ~4 GB of runs and checkpoints); SPAHGC_KEEP_TEST_DIRS=1 keeps them for inspection.
+const createdDirs: string[] = [];
+globalThis.addEventListener("unload", () => {
+  if (Deno.env.get("SPAHGC_KEEP_TEST_DIRS") === "1") return;
+  for (const dir of createdDirs) {
+    try {
+      Deno.removeSync(dir, { recursive: true });
+    } catch {
+      // already removed by its test
+    }
+  }
+});
 
 export function writeText(dir: string, rel: string, text: string): string {
   const p = join(dir, rel);
