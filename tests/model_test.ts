@@ -16,7 +16,7 @@ import {
   neighbourMean,
   ParamStore,
   reversedEdges,
-  setFusedMessagePassing,
+  setFusedKernels,
 } from "../lib/model/layers.ts";
 import {
   contrastiveLoss,
@@ -169,12 +169,12 @@ const IMPLEMENTATIONS = [
 type Implementation = (typeof IMPLEMENTATIONS)[number] | "C kernels";
 
 function useImplementation(impl: Implementation): void {
-  setFusedMessagePassing(impl !== "TF.js ops");
+  setFusedKernels(impl !== "TF.js ops");
   const native = impl === "C kernels";
   if (setNativeKernels(native) !== native) throw new Error(`C kernels: ${nativeStatus}`);
 }
 
-Deno.test("fused message-passing kernels (C and TypeScript) equal the TF.js-op version: outputs and gradients", () => {
+Deno.test("fused kernels (C and TypeScript: message passing, layer norm) equal the TF.js-op version: outputs and gradients", () => {
   const rng = new Rng(21);
   // 7 destinations of degree ≤ 3 over 5 sources, with empty slots and a destination without
   // any neighbour; the reverse relation has sources retrieved 0 to 4 times.
@@ -211,6 +211,10 @@ Deno.test("fused message-passing kernels (C and TypeScript) equal the TF.js-op v
       xs: [v5],
     },
     "edge mean": { f: (v) => tf.sum(tf.mul(edgeMean(v as tf.Tensor2D, rev), w5)), xs: [v7] },
+    "layer norm": {
+      f: (x, g, b) => tf.sum(tf.mul(layerNorm({ g, b }, x), w7)),
+      xs: [q7, rand(rng, [width]), rand(rng, [width])],
+    },
   };
   for (const [name, { f, xs }] of Object.entries(cases)) {
     const run = (impl: Implementation) => {

@@ -15,8 +15,11 @@ import { nativeKernels } from "./native.ts";
 import { Rng } from "../util/random.ts";
 
 let fusedAllowed = true;
-/** Turns the fused CPU message-passing kernels off (true = TF.js ops everywhere); for tests. */
-export function setFusedMessagePassing(on: boolean): void {
+/**
+ * Turns this module's fused CPU kernels (message passing, layer norm, LeakyReLU, concat, bias
+ * sums) off (false = TF.js ops everywhere, as on WebGPU); for tests.
+ */
+export function setFusedKernels(on: boolean): void {
   fusedAllowed = on;
 }
 const fused = () => fusedAllowed && hostKernelsAvailable();
@@ -109,7 +112,7 @@ registerHostKernel("ColumnSums", ({ inputs, view, alloc }) => {
 
 /** tfjs sums over a leading axis by transposing first; a row-order loop needs no transpose. */
 function columnSums(g: tf.Tensor2D): tf.Tensor {
-  return hostKernelsAvailable() ? runHostKernel("ColumnSums", { x: g }, {})[0] : tf.sum(g, 0);
+  return fused() ? runHostKernel("ColumnSums", { x: g }, {})[0] : tf.sum(g, 0);
 }
 
 /** Copies rows of `parts` side by side into `out` (widths summing to out's), or back when `split`. */
@@ -145,7 +148,7 @@ registerHostKernel("SplitColumns", ({ inputs, view, alloc }, { at }: { at: numbe
  * its split gradient took ~0.7 ms per call at SpaHGC's sizes (a memcpy's work is ~0.05 ms).
  */
 export function concatColumns(a: tf.Tensor2D, b: tf.Tensor2D): tf.Tensor2D {
-  if (!hostKernelsAvailable()) return tf.concat([a, b], 1);
+  if (!fused()) return tf.concat([a, b], 1);
   const at = a.shape[1];
   return tf.customGrad((aa, bb) => ({
     value: runHostKernel("ConcatColumns", { a: aa as tf.Tensor, b: bb as tf.Tensor }, {})[0],
@@ -153,7 +156,88 @@ export function concatColumns(a: tf.Tensor2D, b: tf.Tensor2D): tf.Tensor2D {
   }))(a, b) as tf.Tensor2D;
 }
 
+/**
+ * Row-wise layer norm: y = (x − mean)/√(var + eps)·g + b, var the population variance (as
+ * tf.moments). Outputs y, the normalised x̂ and 1/√(var + eps) per row (both for the gradient).
+ */
+registerHostKernel("LayerNorm", ({ inputs, view, alloc }, { eps }: { eps: number }) => {
+  const [n, F] = inputs.x.shape;
+  const y = alloc([n, F], false), xhat = alloc([n, F], false), rstd = alloc([n], false);
+  const X = view(inputs.x), G = view(inputs.g), B = view(inputs.b);
+  const Y = view(y), H = view(xhat), R = view(rstd);
+  const c = nativeKernels();
+  if (c) {
+    c.layer_norm(n, F, X, G, B, eps, Y, H, R);
+    return [y, xhat, rstd];
+  }
+  for (let i = 0; i < n; i++) {
+    const o = i * F;
+    let mean = 0, v = 0;
+    for (let j = 0; j < F; j++) mean += X[o + j];
+    mean /= F;
+    for (let j = 0; j < F; j++) v += (X[o + j] - mean) ** 2;
+    const r = (R[i] = 1 / Math.sqrt(v / F + eps));
+    for (let j = 0; j < F; j++) {
+      const h = (H[o + j] = (X[o + j] - mean) * r);
+      Y[o + j] = h * G[j] + B[j];
+    }
+  }
+  return [y, xhat, rstd];
+});
+
+/** dx = r·(dy·g − mean(dy·g) − x̂·mean(dy·g·x̂)) per row; dg = Σ dy·x̂, db = Σ dy over rows. */
+registerHostKernel("LayerNormGrad", ({ inputs, view, alloc }) => {
+  const [n, F] = inputs.dy.shape;
+  const dx = alloc([n, F], false), dg = alloc([F]), db = alloc([F]);
+  const DY = view(inputs.dy), H = view(inputs.xhat), R = view(inputs.rstd), G = view(inputs.g);
+  const DX = view(dx), DG = view(dg), DB = view(db);
+  const c = nativeKernels();
+  if (c) {
+    c.layer_norm_grad(n, F, DY, H, R, G, DX, DG, DB);
+    return [dx, dg, db];
+  }
+  for (let i = 0; i < n; i++) {
+    const o = i * F;
+    let a = 0, b = 0;
+    for (let j = 0; j < F; j++) {
+      const t = DY[o + j] * G[j];
+      a += t;
+      b += t * H[o + j];
+      DG[j] += DY[o + j] * H[o + j];
+      DB[j] += DY[o + j];
+    }
+    a /= F;
+    b /= F;
+    for (let j = 0; j < F; j++) DX[o + j] = R[i] * (DY[o + j] * G[j] - a - H[o + j] * b);
+  }
+  return [dx, dg, db];
+});
+
+/**
+ * Layer norm over the last axis with gain and bias. On the CPU backends (2-D input) one kernel
+ * each way: as TF.js ops it is ~10 ops forward and ~20 backward (moments, broadcasts).
+ */
 export function layerNorm(p: Norm, x: tf.Tensor, eps = 1e-5): tf.Tensor2D {
+  if (fused() && x.rank === 2) {
+    return tf.customGrad((xx, g, b, save) => {
+      const [y, xhat, rstd] = runHostKernel("LayerNorm", {
+        x: xx as tf.Tensor,
+        g: g as tf.Tensor,
+        b: b as tf.Tensor,
+      }, { eps });
+      (save as tf.GradSaveFunc)([xhat, rstd, g as tf.Tensor]);
+      return {
+        value: y,
+        gradFunc: (dy: tf.Tensor | tf.Tensor[], saved: tf.Tensor[]) =>
+          runHostKernel("LayerNormGrad", {
+            dy: dy as tf.Tensor,
+            xhat: saved[0],
+            rstd: saved[1],
+            g: saved[2],
+          }, {}),
+      };
+    })(x, p.g, p.b) as tf.Tensor2D;
+  }
   const { mean, variance } = tf.moments(x, -1, true);
   return tf.add(
     tf.mul(tf.div(tf.sub(x, mean), tf.sqrt(tf.add(variance, eps))), p.g),
@@ -195,7 +279,7 @@ const leakyHost = tf.customGrad((x, save) => {
 });
 
 export const leaky = (x: tf.Tensor): tf.Tensor2D =>
-  (hostKernelsAvailable() ? leakyHost(x) : tf.leakyRelu(x, 0.2)) as tf.Tensor2D;
+  (fused() ? leakyHost(x) : tf.leakyRelu(x, 0.2)) as tf.Tensor2D;
 
 export function dropout(x: tf.Tensor, rate: number, seed: number | undefined): tf.Tensor2D {
   return (seed === undefined || rate === 0

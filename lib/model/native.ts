@@ -28,6 +28,8 @@ const SYMBOLS = {
     result: "void",
   },
   column_sums: { parameters: [I, I, B, B], result: "void" },
+  layer_norm: { parameters: [I, I, B, B, B, F, B, B, B], result: "void" },
+  layer_norm_grad: { parameters: [I, I, B, B, B, B, B, B, B], result: "void" },
   leaky_relu: { parameters: [I, B, B, F], result: "void" },
   leaky_relu_grad: { parameters: [I, B, B, B, F], result: "void" },
 } as const;

@@ -164,6 +164,53 @@ void column_sums(int32_t n, int32_t F, const float *restrict x, float *restrict 
   }
 }
 
+/* Row-wise layer norm (population variance): y, x̂ = (x − mean)·rstd, rstd = 1/√(var + eps). */
+void layer_norm(int32_t n, int32_t F, const float *restrict x, const float *restrict g,
+                const float *restrict b, float eps, float *restrict y, float *restrict xhat,
+                float *restrict rstd) {
+  for (int32_t i = 0; i < n; i++) {
+    const float *row = x + (int64_t)i * F;
+    float *yi = y + (int64_t)i * F, *hi = xhat + (int64_t)i * F;
+    float mean = 0, var = 0;
+#pragma omp simd reduction(+ : mean)
+    for (int32_t j = 0; j < F; j++) mean += row[j];
+    mean /= (float)F;
+#pragma omp simd reduction(+ : var)
+    for (int32_t j = 0; j < F; j++) var += (row[j] - mean) * (row[j] - mean);
+    const float r = 1.0f / sqrtf(var / (float)F + eps);
+    rstd[i] = r;
+#pragma omp simd
+    for (int32_t j = 0; j < F; j++) {
+      const float h = (row[j] - mean) * r;
+      hi[j] = h;
+      yi[j] = h * g[j] + b[j];
+    }
+  }
+}
+
+/* Its gradient: dx per row; dg = Σ dy·x̂ and db = Σ dy over rows (dg, db zero-filled). */
+void layer_norm_grad(int32_t n, int32_t F, const float *restrict dy, const float *restrict xhat,
+                     const float *restrict rstd, const float *restrict g, float *restrict dx,
+                     float *restrict dg, float *restrict db) {
+  for (int32_t i = 0; i < n; i++) {
+    const float *dyi = dy + (int64_t)i * F, *hi = xhat + (int64_t)i * F;
+    float *dxi = dx + (int64_t)i * F;
+    float a = 0, c = 0;
+#pragma omp simd reduction(+ : a, c)
+    for (int32_t j = 0; j < F; j++) {
+      const float t = dyi[j] * g[j];
+      a += t;
+      c += t * hi[j];
+      dg[j] += dyi[j] * hi[j];
+      db[j] += dyi[j];
+    }
+    a /= (float)F;
+    c /= (float)F;
+#pragma omp simd
+    for (int32_t j = 0; j < F; j++) dxi[j] = rstd[i] * (dyi[j] * g[j] - a - hi[j] * c);
+  }
+}
+
 /* LeakyReLU: out = x where x > 0, else slope·x. */
 void leaky_relu(int32_t n, const float *restrict x, float *restrict out, float slope) {
 #pragma omp simd
