@@ -2,7 +2,10 @@
  * Child process of the benchmark: one SpaHGC training epoch on the HER2+ fold graphs (test B4:
  * the 5 sections C2–C6 each as a target against a bank of the other four; built-in features,
  * the 785 histogene genes, Q = 5, K = 7), one optimiser step per graph (both views, full loss,
- * backward, AdamW). Prints one JSON line: backend, device, seconds per epoch, peak RSS.
+ * backward, AdamW). Prints one JSON line: backend, device, seconds per epoch (median and
+ * fastest), peak RSS, and — where BLAS is loaded — the BLAS throughput on the model's most common
+ * product shape measured just before and after the epochs in the same process, so a slow run can
+ * be told apart from a busy machine (this shared host's throughput varies by ~30 %).
  */
 import { DATASETS, readHer2st, resolveDatasetDir, WarningLog } from "../lib/mod.ts";
 import { selectGenes } from "../lib/preprocess/hvg.ts";
@@ -16,6 +19,7 @@ import {
   toGraphSlice,
 } from "../lib/graph/hetero.ts";
 import { deviceDescription, tf, useBackend } from "../lib/model/backend.ts";
+import { loadBlas } from "../lib/model/blas.ts";
 import { DEFAULT_CONFIG, graphTensors, SpaHGCTrainer } from "../lib/model/spahgc.ts";
 
 const backend = await useBackend(Deno.args[0] as "wasm");
@@ -54,9 +58,23 @@ const epoch = async () => {
   for (const g of graphs) await trainer.trainStep(g.t, g.y);
   return (performance.now() - t0) / 1000;
 };
+/** GFLOP/s of 200 products [494, 512]·[512, 256] (a dense layer of 4 of the graphs' references). */
+function blasGflops(): number | null {
+  const blas = backend === "wasm-blas" ? loadBlas() : undefined;
+  if (!blas) return null;
+  const [m, n, k] = [494, 256, 512];
+  const a = new Float32Array(m * k).fill(0.5), b = new Float32Array(k * n).fill(0.25);
+  const c = new Float32Array(m * n);
+  for (let i = 0; i < 20; i++) blas.sgemm(false, false, m, n, k, a, b, c);
+  const t0 = performance.now();
+  for (let i = 0; i < 200; i++) blas.sgemm(false, false, m, n, k, a, b, c);
+  return (2 * m * n * k * 200) / ((performance.now() - t0) / 1000) / 1e9;
+}
 await trainer.trainStep(graphs[0].t, graphs[0].y); // warm-up (kernel compilation, allocation)
+const blasBefore = blasGflops();
 const times: number[] = [];
 for (let e = 0; e < epochs; e++) times.push(await epoch());
+const blasAfter = blasGflops();
 const hwm = Deno.readTextFileSync("/proc/self/status").match(/VmHWM:\s+(\d+) kB/);
 console.log(JSON.stringify({
   measurement: "spahgc-train-epoch",
@@ -65,6 +83,8 @@ console.log(JSON.stringify({
   graphs: graphs.map((g) => ({ targets: g.nT, references: g.nR })),
   genes: genes.length,
   secondsPerEpoch: times.sort((a, b) => a - b)[Math.floor(times.length / 2)],
+  fastestEpochSeconds: times[0],
+  ...(blasBefore ? { blasGflopsBefore: blasBefore, blasGflopsAfter: blasAfter } : {}),
   epochsTimed: epochs,
   peakRssMiB: hwm ? Number(hwm[1]) / 1024 : null,
   tensors: tf.memory().numTensors,
