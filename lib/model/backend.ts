@@ -6,7 +6,7 @@
  * - `wasm-blas`: the same backend with its matrix products done by the system BLAS through FFI
  *   (OpenBLAS: 5–6× XNNPACK's throughput on the model's shapes here; see `blas.ts`) and the
  *   host kernels (message passing, AdamW, …) in C compiled for this CPU when a compiler is
- *   found (`native.ts`; 1.05 → 0.72 s per benchmark epoch);
+ *   found (`native.ts`; 1.05 → 0.74 s per benchmark epoch);
  * - `webgpu`: Deno's WebGPU — the GPU where one exists, a software adapter otherwise;
  * - `tensorflow`: @tensorflow/tfjs-node-gpu, optional, never needed by tests.
  * `auto` takes wasm-blas, else wasm, else cpu — and every report states the backend and the
