@@ -5,6 +5,7 @@
 import assert from "node:assert/strict";
 import { join } from "node:path";
 import { PROJECT_ROOT } from "../lib/mod.ts";
+import { denoEval } from "./helpers.ts";
 import { loadBlas } from "../lib/model/blas.ts";
 
 type KernelOut = { backend: string; device: string; out: Record<string, number[]> };
@@ -117,24 +118,16 @@ Deno.test("AdamW follows PyTorch's update (decoupled decay, bias-corrected momen
 });
 
 function scalarAdamW(native: boolean): number {
-  const r = new Deno.Command(Deno.execPath(), {
-    args: [
-      "eval",
-      `import { tf, useBackend } from "${join(PROJECT_ROOT, "lib/model/backend.ts")}";
-       import { AdamW } from "${join(PROJECT_ROOT, "lib/model/optimizer.ts")}";
-       import { nativeStatus, setNativeKernels } from "${
-        join(PROJECT_ROOT, "lib/model/native.ts")
-      }";
-       await useBackend("cpu");
-       if (setNativeKernels(${native}) !== ${native}) throw new Error(nativeStatus);
-       const w = tf.variable(tf.scalar(1), true, "w");
-       const opt = new AdamW(new Map([["w", w]]), { lr: 0.1, weightDecay: 0.01 });
-       for (let t = 0; t < 3; t++) tf.tidy(() => opt.apply(tf.variableGrads(() => tf.square(w), [w]).grads));
-       console.log(w.dataSync()[0]);`,
-    ],
-    stdout: "piped",
-    stderr: "piped",
-  }).outputSync();
-  if (!r.success) throw new Error(new TextDecoder().decode(r.stderr));
-  return Number(new TextDecoder().decode(r.stdout).trim().split("\n").pop());
+  const lib = (f: string) => join(PROJECT_ROOT, "lib/model", f);
+  return Number(denoEval(
+    `import { tf, useBackend } from "${lib("backend.ts")}";
+     import { AdamW } from "${lib("optimizer.ts")}";
+     import { nativeStatus, setNativeKernels } from "${lib("native.ts")}";
+     await useBackend("cpu");
+     if (setNativeKernels(${native}) !== ${native}) throw new Error(nativeStatus);
+     const w = tf.variable(tf.scalar(1), true, "w");
+     const opt = new AdamW(new Map([["w", w]]), { lr: 0.1, weightDecay: 0.01 });
+     for (let t = 0; t < 3; t++) tf.tidy(() => opt.apply(tf.variableGrads(() => tf.square(w), [w]).grads));
+     console.log(w.dataSync()[0]);`,
+  ));
 }

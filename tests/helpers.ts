@@ -111,6 +111,21 @@ export function cli(...args: string[]): { code: number; stdout: string; stderr: 
   };
 }
 
+/**
+ * Runs TypeScript in a fresh Deno process (`deno eval`; a backend or native-kernel setting then
+ * starts from scratch) and returns the last line it printed; its stderr is the error if it fails.
+ */
+export function denoEval(code: string, env: Record<string, string> = {}): string {
+  const r = new Deno.Command(Deno.execPath(), {
+    args: ["eval", code],
+    env,
+    stdout: "piped",
+    stderr: "piped",
+  }).outputSync();
+  if (!r.success) throw new Error(new TextDecoder().decode(r.stderr));
+  return new TextDecoder().decode(r.stdout).trim().split("\n").pop()!;
+}
+
 /** Starts the `spahgc` CLI in the background (output discarded), e.g. to kill it midway. */
 export function spawnCli(...args: string[]): Deno.ChildProcess {
   return new Deno.Command(Deno.execPath(), {

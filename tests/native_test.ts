@@ -7,24 +7,16 @@
 import assert from "node:assert/strict";
 import { join } from "node:path";
 import { PROJECT_ROOT } from "../lib/mod.ts";
+import { denoEval } from "./helpers.ts";
 
 function probe(env: Record<string, string>): { on: boolean; status: string; ms: number } {
-  const r = new Deno.Command(Deno.execPath(), {
-    args: [
-      "eval",
-      `import { nativeStatus, setNativeKernels } from "${
-        join(PROJECT_ROOT, "lib/model/native.ts")
-      }";
-       const t = performance.now();
-       const on = setNativeKernels(true);
-       console.log(JSON.stringify({ on, status: nativeStatus, ms: performance.now() - t }));`,
-    ],
+  return JSON.parse(denoEval(
+    `import { nativeStatus, setNativeKernels } from "${join(PROJECT_ROOT, "lib/model/native.ts")}";
+     const t = performance.now();
+     const on = setNativeKernels(true);
+     console.log(JSON.stringify({ on, status: nativeStatus, ms: performance.now() - t }));`,
     env,
-    stdout: "piped",
-    stderr: "piped",
-  }).outputSync();
-  if (!r.success) throw new Error(new TextDecoder().decode(r.stderr));
-  return JSON.parse(new TextDecoder().decode(r.stdout).trim().split("\n").pop()!);
+  ));
 }
 
 Deno.test("C kernels: built once for this CPU and reused; a missing compiler falls back and says so", () => {
