@@ -14,7 +14,8 @@ import {
   sliceFeatures,
 } from "../lib/features/extractors.ts";
 import { readNpy } from "../lib/features/precomputed.ts";
-import { HAVE_ANNDATA, python, tempDir, throwsWith } from "./helpers.ts";
+import { embeddingsCsv, exportEmbeddingsCsv, parseColumns } from "../lib/features/export.ts";
+import { cli, HAVE_ANNDATA, python, tempDir, throwsWith } from "./helpers.ts";
 
 const ds = generateSynthetic({ patients: 2, sectionsPerPatient: 1 });
 const s0 = ds.slices[0];
@@ -189,6 +190,89 @@ Deno.test("precomputed embeddings (.safetensors, .csv, .h5ad) are matched to spo
   await writeH5ad(h5, ad);
   const h = await precomputedExtractor(h5, { obsmKey: "X_uni" }).extract(s0);
   assert.ok(Math.abs(h.data[2 * d + 1] - 2.1) < 1e-6);
+});
+
+Deno.test("exported embeddings read back bit for bit through file:, whole or a column selection", async () => {
+  const n = s0.spots.length, d = 4;
+  // Values whose shortest decimal form differs from a naive toFixed: tiny, huge, negative, non-terminating.
+  const pool = [0.1, -1 / 3, 1e-8, 3.4e38, -0, 12345.678, Math.PI, 2 ** -20];
+  const data = Float32Array.from(
+    { length: n * d },
+    (_, k) => pool[(k * 7 + (k >> 2)) % pool.length],
+  );
+  const e = { slice: s0.name, n, dim: d, data, notes: [] };
+  const dir = tempDir();
+  const file = exportEmbeddingsCsv(dir, e, s0.spots);
+  assert.equal(file, join(dir, `${s0.name}.csv`));
+  const whole = await precomputedExtractor(dir).extract(s0);
+  assert.equal(whole.dim, d);
+  assert.deepEqual(
+    new Uint32Array(whole.data.buffer),
+    new Uint32Array(data.buffer),
+  );
+  const dir2 = tempDir();
+  exportEmbeddingsCsv(dir2, e, s0.spots, [3, 1]);
+  const text = Deno.readTextFileSync(join(dir2, `${s0.name}.csv`)).split("\n");
+  assert.equal(text[0], "spot,f3,f1");
+  assert.equal(text.length, n + 2); // header, n rows, final newline
+  const part = await precomputedExtractor(dir2).extract(s0);
+  assert.equal(part.dim, 2);
+  for (let i = 0; i < n; i++) {
+    assert.equal(part.data[2 * i], data[i * d + 3]);
+    assert.equal(part.data[2 * i + 1], data[i * d + 1]);
+  }
+  assert.throws(
+    () => embeddingsCsv(e, s0.spots.slice(1)),
+    new RegExp(`${n} embeddings for ${n - 1} spots of slice ${s0.name}`),
+  );
+  assert.throws(
+    () => embeddingsCsv({ ...e, n: 1, data: data.subarray(0, d) }, ["a,b"]),
+    /spot id "a,b" .* cannot be a CSV cell/,
+  );
+});
+
+Deno.test("column selections: ranges and single dimensions in the order given; mistakes named", () => {
+  assert.deepEqual(parseColumns("74-76,1", 80), [74, 75, 76, 1]);
+  assert.deepEqual(parseColumns(" 5 ", 6), [5]);
+  assert.throws(() => parseColumns("5-3", 10), /range 5-3 runs backwards/);
+  assert.throws(() => parseColumns("1,x", 10), /"x" is not a dimension or a range/);
+  assert.throws(
+    () => parseColumns("0-10", 10),
+    /dimension 10 \(in 0-10\) is past the embedding's last, 9/,
+  );
+  assert.throws(() => parseColumns("1-3,2", 10), /dimension 2 is selected twice/);
+});
+
+Deno.test("CLI: features --export writes <slice>.csv per slice that train --encoder file: reads", () => {
+  const dir = tempDir();
+  const r = cli(
+    "features",
+    "synthetic",
+    "--export",
+    dir,
+    "--columns",
+    "74-79",
+    "--cache",
+    "none",
+    "--json",
+  );
+  assert.equal(r.code, 0, r.stderr);
+  const out = JSON.parse(r.stdout);
+  const slices = generateSynthetic().slices;
+  assert.equal(out.slices.length, slices.length);
+  for (const s of slices) {
+    const lines = Deno.readTextFileSync(join(dir, `${s.name}.csv`)).trim().split("\n");
+    assert.equal(lines[0], "spot,f74,f75,f76,f77,f78,f79");
+    assert.equal(lines.length, s.spots.length + 1);
+  }
+  assert.equal(out.slices[0].exported, join(dir, `${slices[0].name}.csv`));
+  // The exported folder is a usable encoder.
+  const t = cli("train", "synthetic", "--method", "ridge", "--encoder", `file:${dir}`, "--json");
+  assert.equal(t.code, 0, t.stderr);
+  assert.ok(JSON.parse(t.stdout).mean.pcc > 0);
+  const bad = cli("features", "synthetic", "--columns", "0-3");
+  assert.equal(bad.code, 2);
+  assert.match(bad.stderr, /--columns selects what --export writes/);
 });
 
 Deno.test("bad embeddings: missing spots, NaN/Inf, differing dimensions, missing ids", async () => {

@@ -18,6 +18,7 @@ import {
   selectGenes,
 } from "../preprocess/hvg.ts";
 import { defaultCacheDir, parseEncoder, sliceFeatures } from "../features/extractors.ts";
+import { exportEmbeddingsCsv, parseColumns } from "../features/export.ts";
 import { methodByName } from "../model/methods.ts";
 import type { SpaHGCOptions } from "../model/spahgc_method.ts";
 import type { Ablation } from "../model/spahgc.ts";
@@ -396,8 +397,9 @@ const COMMANDS: Record<string, Command> = {
   },
   features: {
     usage:
-      "spahgc features <dataset> [--encoder builtin|onnx:PATH|file:PATH] [--slices A,B] [--cache DIR|none] [--data-dir DIR] [--json]",
-    summary: "image embeddings per spot (cached on disk by slice, encoder and parameters)",
+      "spahgc features <dataset> [--encoder builtin|onnx:PATH|file:PATH] [--slices A,B] [--cache DIR|none] [--export DIR [--columns 74-103,184-203]] [--data-dir DIR] [--json]",
+    summary:
+      "image embeddings per spot (cached on disk by slice, encoder and parameters); --export writes them as <slice>.csv",
     options: {
       encoder: { type: "string", help: "builtin (default), onnx:model.onnx, file:DIR_OR_FILE" },
       slices: {
@@ -408,11 +410,24 @@ const COMMANDS: Record<string, Command> = {
         type: "string",
         help: "cache folder (default $SPAHGC_CACHE_DIR or .cache/features) or 'none'",
       },
+      export: {
+        type: "string",
+        help:
+          "also write each slice's embeddings to DIR/<slice>.csv (spot id, then f<dimension> columns), readable by --encoder file:DIR and pandas",
+      },
+      columns: {
+        type: "string",
+        help: "with --export: keep only these dimensions, 0-based, e.g. 74-103,184-203",
+      },
       "data-dir": { type: "string", help: "data directory" },
       json: { type: "boolean", help: "JSON output" },
     },
     async run([name], v) {
       if (!name) throw new UsageError("missing <dataset>");
+      const exportDir = v.export as string | undefined;
+      if (v.columns !== undefined && exportDir === undefined) {
+        throw new UsageError("--columns selects what --export writes; give --export DIR too");
+      }
       const spec = (v.encoder as string | undefined) ?? "builtin";
       const ex = parseEncoder(spec);
       const ds = await loadDataset(name, {
@@ -433,6 +448,18 @@ const COMMANDS: Record<string, Command> = {
           const t0 = performance.now();
           const e = await sliceFeatures(s, ex, cache);
           const seconds = (performance.now() - t0) / 1000;
+          let exported: string | undefined;
+          if (exportDir !== undefined) {
+            let columns: number[] | undefined;
+            try {
+              columns = v.columns === undefined
+                ? undefined
+                : parseColumns(String(v.columns), e.dim);
+            } catch (err) {
+              throw new UsageError(`--columns: ${(err as Error).message}`);
+            }
+            exported = exportEmbeddingsCsv(exportDir, e, s.spots, columns);
+          }
           rows.push({
             slice: n,
             spots: e.n,
@@ -440,12 +467,15 @@ const COMMANDS: Record<string, Command> = {
             seconds,
             patchesPerSecond: e.n / seconds,
             notes: e.notes,
+            ...(exported ? { exported } : {}),
           });
           if (!v.json) {
             console.log(
               `${n}: ${e.n} × ${e.dim} in ${seconds.toFixed(2)} s (${
                 (e.n / seconds).toFixed(0)
-              } spots/s)${e.notes.length ? " — " + e.notes.join("; ") : ""}`,
+              } spots/s)${e.notes.length ? " — " + e.notes.join("; ") : ""}${
+                exported ? ` → ${exported}` : ""
+              }`,
             );
           }
         }
