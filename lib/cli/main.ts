@@ -89,6 +89,8 @@ function spahgcOptions(v: Record<string, string | boolean | undefined>): SpaHGCO
   if (masking) config.masking = masking;
   const te = choiceOption(v, "target-encoder", ["paper", "released", "ema"]);
   if (te) config.targetEncoder = te;
+  const init = choiceOption(v, "init", ["released", "glorot"]);
+  if (init) config.init = init;
   const loss = choiceOption(v, "loss", ["paper", "released"]);
   if (loss) config.loss = loss;
   const Q = num("Q", 1, 50), K = num("K", 1, 50);
@@ -528,6 +530,11 @@ const COMMANDS: Record<string, Command> = {
       masking: { type: "string", help: "spahgc: complementary (default) | random | none" },
       "target-encoder": { type: "string", help: "spahgc: paper (default) | released | ema" },
       loss: { type: "string", help: "spahgc: paper (default) | released" },
+      init: {
+        type: "string",
+        help:
+          "spahgc: starting values, released (default: the authors' modules' initialisation) | glorot",
+      },
       split: {
         type: "string",
         help: "slice (leave-one-slice-out, default) | patient (leave-one-patient-out)",

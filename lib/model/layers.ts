@@ -24,6 +24,12 @@ export function setFusedKernels(on: boolean): void {
 }
 const fused = () => fusedAllowed && hostKernelsAvailable();
 
+/** How a dense layer's values start (see `ParamStore.dense`). */
+export type DenseInit =
+  | { kind: "glorot" }
+  | { kind: "torch"; zeroBias?: boolean }
+  | { kind: "normal"; std: number };
+
 /** Owns the trainable variables of a model, created with seeded initial values. */
 export class ParamStore {
   private static count = 0;
@@ -35,16 +41,35 @@ export class ParamStore {
     ParamStore.count++;
   }
 
-  /** Glorot-uniform weight and zero bias of a dense layer. */
-  dense(name: string, inDim: number, outDim: number): { W: tf.Variable; b: tf.Variable } {
-    const lim = Math.sqrt(6 / (inDim + outDim));
-    const w = Float32Array.from(
-      { length: inDim * outDim },
-      () => (2 * this.rng.uniform() - 1) * lim,
-    );
+  /**
+   * A dense layer's weight and bias. `glorot` (default): Glorot-uniform weight, zero bias.
+   * `torch`: PyTorch's and PyG's default for a linear layer, weight and bias uniform in
+   * ±1/√inDim (`zeroBias` for a layer built with bias=False there, whose bias starts at 0 here).
+   * `normal`: N(0, std²) weight (timm's trunc_normal_, whose ±2 cut-off is ~100 σ away at the
+   * small std it is used with), zero bias.
+   */
+  dense(
+    name: string,
+    inDim: number,
+    outDim: number,
+    init: DenseInit = { kind: "glorot" },
+  ): { W: tf.Variable; b: tf.Variable } {
+    const uniform = (n: number, lim: number) =>
+      Float32Array.from({ length: n }, () => (2 * this.rng.uniform() - 1) * lim);
+    let w: Float32Array, b = new Float32Array(outDim);
+    if (init.kind === "glorot") w = uniform(inDim * outDim, Math.sqrt(6 / (inDim + outDim)));
+    else if (init.kind === "torch") {
+      w = uniform(inDim * outDim, 1 / Math.sqrt(inDim));
+      if (!init.zeroBias) b = uniform(outDim, 1 / Math.sqrt(inDim));
+    } else {
+      w = Float32Array.from(
+        { length: inDim * outDim },
+        () => Math.min(2, Math.max(-2, init.std * this.rng.normal())),
+      );
+    }
     return {
       W: this.add(`${name}.W`, tf.tensor2d(w, [inDim, outDim])),
-      b: this.add(`${name}.b`, tf.zeros([outDim])),
+      b: this.add(`${name}.b`, tf.tensor1d(b)),
     };
   }
 

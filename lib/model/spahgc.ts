@@ -15,6 +15,7 @@ import {
   concatColumns,
   type Dense,
   dense,
+  type DenseInit,
   disposeEdges,
   disposeNeighbourhood,
   dropout,
@@ -58,6 +59,8 @@ export interface SpaHGCConfig {
   targetEncoder: "paper" | "released" | "ema";
   emaDecay: number;
   loss: "paper" | "released";
+  /** Starting values of the dense layers: `released` (the authors' modules) or `glorot`. */
+  init: "released" | "glorot";
   ablation: Ablation;
   seed: number;
 }
@@ -74,6 +77,7 @@ export const DEFAULT_CONFIG: Omit<SpaHGCConfig, "dim" | "genes"> = {
   targetEncoder: "paper",
   emaDecay: 0.99,
   loss: "paper",
+  init: "released",
   ablation: {},
   seed: 0,
 };
@@ -83,8 +87,8 @@ export interface GraphTensors {
   nT: number;
   nR: number;
   xT: tf.Tensor2D;
+  /** Reference features [z ‖ y]: image embedding, then (possibly shuffled) expression. */
   hR: tf.Tensor2D;
-  yR: tf.Tensor2D;
   ts: Neighbourhood;
   cs: Neighbourhood;
   /** Reference ← target edges (the CS relation reversed), as an edge list. */
@@ -117,13 +121,12 @@ export function graphTensors(g: HeteroGraph, shuffleSeed?: number): GraphTensors
     nR,
     xT: tf.keep(tf.tensor2d(g.target.features, [g.target.n, d])),
     hR: tf.keep(tf.tensor2d(hR, [nR, d + M])),
-    yR: tf.keep(tf.tensor2d(yR, [nR, M])),
     ts: neighbourhood(g.ts.index, g.ts.degree),
     cs: neighbourhood(g.cs.index, g.cs.degree),
     csRev: reversedEdges(g.cs.index, g.cs.degree, nR),
     rs: neighbourhood(g.rs.index, g.rs.degree),
     dispose() {
-      for (const x of [t.xT, t.hR, t.yR]) x.dispose();
+      for (const x of [t.xT, t.hR]) x.dispose();
       for (const nb of [t.ts, t.cs, t.rs]) disposeNeighbourhood(nb);
       disposeEdges(t.csRev);
     },
@@ -139,24 +142,33 @@ export class SpaHGCNet {
   constructor(readonly cfg: SpaHGCConfig) {
     const h = cfg.hidden;
     const p = this.params = new ParamStore(new Rng(cfg.seed));
-    p.dense("tIn1", cfg.dim, h);
-    p.dense("tIn2", h, h);
+    // `released`: what the authors' PyTorch modules start from — PyG/PyTorch linear defaults,
+    // zero biases where theirs have none (input projections, SAGE root weights), CNDA's
+    // projections N(0, 0.02²). With AdamW at lr 1e-4 a weight moves ~1e-4 per step, so over a
+    // few hundred steps the starting scale shapes what is learned; `glorot` is the scheme this
+    // project used first, kept for comparison.
+    const released = cfg.init === "released";
+    const linear: DenseInit = released ? { kind: "torch" } : { kind: "glorot" };
+    const noBias: DenseInit = released ? { kind: "torch", zeroBias: true } : { kind: "glorot" };
+    const cnda: DenseInit = released ? { kind: "normal", std: 0.02 } : { kind: "glorot" };
+    p.dense("tIn1", cfg.dim, h, noBias);
+    p.dense("tIn2", h, h, noBias);
     p.layerNorm("tInNorm", h);
-    p.dense("rIn1", cfg.dim + cfg.genes, h);
-    p.dense("rIn2", h, h);
+    p.dense("rIn1", cfg.dim + cfg.genes, h, noBias);
+    p.dense("rIn2", h, h, noBias);
     p.layerNorm("rInNorm", h);
-    p.dense("refY", cfg.genes, h);
+    p.dense("refY", cfg.genes, h, noBias);
     p.layerNorm("refYNorm", h);
     for (let l = 0; l < cfg.layers; l++) {
       for (const rel of ["ts", "rs", "csT", "csR"]) {
-        p.dense(`L${l}.${rel}.lin_l`, h, h);
-        p.dense(`L${l}.${rel}.lin_r`, h, h);
+        p.dense(`L${l}.${rel}.lin_l`, h, h, linear);
+        p.dense(`L${l}.${rel}.lin_r`, h, h, noBias);
       }
-      for (const n of ["tq", "to", "rk", "rv", "ro"]) p.dense(`L${l}.cnda.${n}`, h, h);
-      for (const n of ["tk", "tv", "rq"]) p.dense(`L${l}.cnda.${n}`, 2 * h, h);
+      for (const n of ["tq", "to", "rk", "rv", "ro"]) p.dense(`L${l}.cnda.${n}`, h, h, cnda);
+      for (const n of ["tk", "tv", "rq"]) p.dense(`L${l}.cnda.${n}`, 2 * h, h, cnda);
     }
-    for (const n of ["lin", "q", "k", "v"]) p.dense(`cnap.${n}`, h, h);
-    p.dense("head", h, cfg.genes);
+    for (const n of ["lin", "q", "k", "v"]) p.dense(`cnap.${n}`, h, h, linear);
+    p.dense("head", h, cfg.genes, linear);
   }
 
   /**
@@ -210,7 +222,13 @@ export class SpaHGCNet {
       );
     let t = proj(xT, "t");
     let r = proj(hR, "r");
-    const refY = layerNorm(N("refYNorm"), dense(D("refY"), g.yR));
+    // reference_y is projected from the expression columns of the view's reference features, so a
+    // masked view hides the same entries from CNDA as from the rest of the encoder (paper eq. 11
+    // feeds CNDA the masked h̃_r; the released code slices the masked x the same way).
+    const refY = layerNorm(
+      N("refYNorm"),
+      dense(D("refY"), tf.slice(hR, [0, c.dim], [-1, c.genes]) as tf.Tensor2D),
+    );
     const sage = (name: string, src: tf.Tensor2D, dst: tf.Tensor2D, nb: Neighbourhood) =>
       tf.add(
         dense(D(`${name}.lin_l`), neighbourMean(src, nb)),
