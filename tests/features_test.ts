@@ -15,7 +15,7 @@ import {
 } from "../lib/features/extractors.ts";
 import { readNpy } from "../lib/features/precomputed.ts";
 import { embeddingsCsv, exportEmbeddingsCsv, parseColumns } from "../lib/features/export.ts";
-import { cli, HAVE_ANNDATA, python, tempDir, throwsWith } from "./helpers.ts";
+import { cli, cliJson, HAVE_ANNDATA, python, tempDir, throwsWith } from "./helpers.ts";
 
 const ds = generateSynthetic({ patients: 2, sectionsPerPatient: 1 });
 const s0 = ds.slices[0];
@@ -245,7 +245,7 @@ Deno.test("column selections: ranges and single dimensions in the order given; m
 
 Deno.test("CLI: features --export writes <slice>.csv per slice that train --encoder file: reads", () => {
   const dir = tempDir();
-  const r = cli(
+  const out = cliJson(
     "features",
     "synthetic",
     "--export",
@@ -256,8 +256,6 @@ Deno.test("CLI: features --export writes <slice>.csv per slice that train --enco
     "none",
     "--json",
   );
-  assert.equal(r.code, 0, r.stderr);
-  const out = JSON.parse(r.stdout);
   const slices = generateSynthetic().slices;
   assert.equal(out.slices.length, slices.length);
   for (const s of slices) {

@@ -1,4 +1,5 @@
 /** Shared test helpers: temp dirs, Debian's python3 for independent reference values, data paths. */
+import assert from "node:assert/strict";
 import { join } from "node:path";
 import { DATASETS, PROJECT_ROOT, resolveDatasetDir } from "../lib/mod.ts";
 
@@ -109,6 +110,14 @@ export function cli(...args: string[]): { code: number; stdout: string; stderr: 
     stdout: new TextDecoder().decode(r.stdout),
     stderr: new TextDecoder().decode(r.stderr),
   };
+}
+
+/** Runs the `spahgc` CLI with `--json` among `args`; fails the test with its stderr unless it exits 0. */
+// deno-lint-ignore no-explicit-any -- the parsed report, as JSON.parse gives it
+export function cliJson(...args: string[]): any {
+  const r = cli(...args);
+  assert.equal(r.code, 0, r.stderr);
+  return JSON.parse(r.stdout);
 }
 
 /**

@@ -12,7 +12,7 @@ import {
   sliceToAnnData,
   writeH5ad,
 } from "../lib/mod.ts";
-import { cli, HER2ST_DIR, tempDir, throwsWith } from "./helpers.ts";
+import { cli, cliJson, HER2ST_DIR, tempDir, throwsWith } from "./helpers.ts";
 
 Deno.test("data directories resolve: explicit, then SPAHGC_DATA_DIR, then data/, then ../shared/data", () => {
   const env = tempDir();
@@ -80,9 +80,7 @@ Deno.test({
   name: "CLI: data info her2st --json has the documented shape and the reference numbers",
   ignore: !HER2ST_DIR,
   fn() {
-    const r = cli("data", "info", "her2st", "--json", "--data-dir", join(HER2ST_DIR!, ".."));
-    assert.equal(r.code, 0, r.stderr);
-    const out = JSON.parse(r.stdout);
+    const out = cliJson("data", "info", "her2st", "--json", "--data-dir", join(HER2ST_DIR!, ".."));
     assert.equal(out.dataset, "her2st");
     assert.equal(out.slices.length, 36);
     const expected = JSON.parse(

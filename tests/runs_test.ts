@@ -14,7 +14,7 @@ import { benjaminiHochberg, wilcoxonSignedRank } from "../lib/eval/stats.ts";
 import { ridgeMethod } from "../lib/model/methods.ts";
 import { crossValidate } from "../lib/train/experiment.ts";
 import { builtinExtractor } from "../lib/features/extractors.ts";
-import { cli, HAVE_ANNDATA, python, tempDir, throwsWith, writeText } from "./helpers.ts";
+import { cli, cliJson, HAVE_ANNDATA, python, tempDir, throwsWith, writeText } from "./helpers.ts";
 
 Deno.test("prediction and truth: reordered spots/genes are aligned and said; missing spots, NaN are errors", async () => {
   const pred = { spots: ["a", "b", "c"], genes: ["G1", "G2"], values: [1, 2, 3, 4, 5, 6] };
@@ -209,9 +209,7 @@ Deno.test("two runs compare by paired Wilcoxon on shared slices; differences in 
 
 Deno.test("CLI: evaluate, compare, cluster and enrich on a run folder, with tables and figures", async () => {
   const { dir, report } = await ridge;
-  const ev = cli("evaluate", dir, "--json");
-  assert.equal(ev.code, 0, ev.stderr);
-  const e = JSON.parse(ev.stdout);
+  const e = cliJson("evaluate", dir, "--json");
   assert.ok(Math.abs(e.mean.pcc - report.mean.pcc) < 1e-9);
   const out = tempDir();
   const ev2 = cli("evaluate", dir, "--out", out);
@@ -223,9 +221,7 @@ Deno.test("CLI: evaluate, compare, cluster and enrich on a run folder, with tabl
   assert.equal(perGene[0], "gene,P1_S1,P1_S2,P2_S1,P2_S2,P3_S1,P3_S2");
   assert.equal(perGene.length, 1 + e.slices[0].genes);
   assert.ok(Deno.statSync(join(out, "per_gene_pcc.html")).size > 0);
-  const seeds = cli("evaluate", dir, dir, "--json");
-  assert.equal(seeds.code, 0, seeds.stderr);
-  const sj = JSON.parse(seeds.stdout);
+  const sj = cliJson("evaluate", dir, dir, "--json");
   assert.ok(Math.abs(sj.overSeeds.pcc - report.mean.pcc) < 1e-9);
   assert.equal(sj.overSeeds.pccStd, 0);
   for (
@@ -242,15 +238,13 @@ Deno.test("CLI: evaluate, compare, cluster and enrich on a run folder, with tabl
   assert.equal(same.code, 1);
   assert.match(same.stderr, /identical PCC on all 6 shared slices/);
   assert.equal(cli("compare", dir).code, 2);
-  const bench = cli("benchmark", dir, dir, "--reference", "ridge", "--json");
-  assert.equal(bench.code, 0, bench.stderr);
-  const bj = JSON.parse(bench.stdout);
+  const bj = cliJson("benchmark", dir, dir, "--reference", "ridge", "--json");
   assert.equal(bj.rows.length, 2);
   assert.ok(bj.rows[0].wallSeconds > 0, "wall time read from the metrics files");
   assert.ok(Math.abs(bj.rows[0].pcc - report.mean.pcc) < 1e-9);
   assert.equal(cli("compare", dir, dir, "--alternative", "bigger").code, 2);
 
-  const cl = cli(
+  const c = cliJson(
     "cluster",
     dir,
     "--slice",
@@ -261,8 +255,6 @@ Deno.test("CLI: evaluate, compare, cluster and enrich on a run folder, with tabl
     "tumour",
     "--json",
   );
-  assert.equal(cl.code, 0, cl.stderr);
-  const c = JSON.parse(cl.stdout);
   assert.equal(c.spots, ds.slices[0].counts.nRows);
   assert.ok(c.ariMeasured > 0.3, `measured ARI ${c.ariMeasured}`);
   const noSlice = cli("cluster", dir, "--labels", "domain");
@@ -282,7 +274,7 @@ Deno.test("CLI: evaluate, compare, cluster and enrich on a run folder, with tabl
     }\nunknown\tnone\tNOPE1\tNOPE2\tNOPE3\tNOPE4\tNOPE5\n`,
   );
   const enrichOut = tempDir();
-  const en = cli(
+  const r = cliJson(
     "enrich",
     dir,
     "--slice",
@@ -299,8 +291,6 @@ Deno.test("CLI: evaluate, compare, cluster and enrich on a run folder, with tabl
     enrichOut,
     "--json",
   );
-  assert.equal(en.code, 0, en.stderr);
-  const r = JSON.parse(en.stdout);
   assert.ok(r.deGenes.measured > 0);
   assert.equal(r.coverage.unknown, 5);
   assert.equal(r.coverage.setsDropped, 1);

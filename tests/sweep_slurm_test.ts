@@ -8,7 +8,7 @@ import { join } from "node:path";
 import { expandSpec } from "../lib/sweep/spec.ts";
 import { collect, resultPath, sweepStatus } from "../lib/sweep/store.ts";
 import { PROJECT_ROOT } from "../lib/mod.ts";
-import { cli, spawnCli, tempDir, waitUntil } from "./helpers.ts";
+import { cli, cliJson, spawnCli, tempDir, waitUntil } from "./helpers.ts";
 import { runCommand } from "../lib/sweep/runners.ts";
 
 const SCRIPT = join(PROJECT_ROOT, "scripts", "slurm_localhost.sh");
@@ -67,9 +67,7 @@ Deno.test({
       const finished = s.runs.filter((r) => !first.pending.includes(r));
       const mtimes = finished.map((r) => Deno.statSync(resultPath(s.dir, r.id)).mtime!.getTime());
 
-      const resumed = cli("sweep", spec, "--runner", "slurm", "--max-parallel", "2", "--json");
-      assert.equal(resumed.code, 0, resumed.stderr);
-      const report = JSON.parse(resumed.stdout);
+      const report = cliJson("sweep", spec, "--runner", "slurm", "--max-parallel", "2", "--json");
       assert.equal(report.runner, "slurm");
       assert.equal(report.skipped, first.done);
       assert.equal(report.ran, 6 - first.done);

@@ -3,7 +3,7 @@ import assert from "node:assert/strict";
 import { join } from "node:path";
 import { expandSpec, gridPoints } from "../lib/sweep/spec.ts";
 import { collect, readResults, resultPath, sweepStatus } from "../lib/sweep/store.ts";
-import { cli, spawnCli, tempDir, throwsWith, waitUntil } from "./helpers.ts";
+import { cli, cliJson, spawnCli, tempDir, throwsWith, waitUntil } from "./helpers.ts";
 
 const writeSpec = (dir: string, spec: Record<string, unknown>) => {
   const p = join(dir, `${spec.name}.json`);
@@ -95,9 +95,7 @@ Deno.test("local runner: a sweep killed midway resumes without redoing finished 
   const finished = s.runs.filter((r) => !first.pending.includes(r));
   const mtimes = finished.map((r) => Deno.statSync(resultPath(s.dir, r.id)).mtime!.getTime());
   // Resume with two workers: only the pending runs are executed.
-  const resumed = cli("sweep", spec, "--runner", "local", "--max-parallel", "2", "--json");
-  assert.equal(resumed.code, 0, resumed.stderr);
-  const report = JSON.parse(resumed.stdout);
+  const report = cliJson("sweep", spec, "--runner", "local", "--max-parallel", "2", "--json");
   assert.equal(report.skipped, first.done);
   assert.equal(report.ran, 6 - first.done);
   assert.deepEqual(

@@ -8,7 +8,7 @@ import { fitRidge } from "../lib/model/ridge.ts";
 import { ridgeMethod } from "../lib/model/methods.ts";
 import { crossValidate, type Method } from "../lib/train/experiment.ts";
 import { builtinExtractor } from "../lib/features/extractors.ts";
-import { cli, HAVE_ANNDATA, HER2ST_DIR, python, tempDir, throwsWith } from "./helpers.ts";
+import { cli, cliJson, HAVE_ANNDATA, HER2ST_DIR, python, tempDir, throwsWith } from "./helpers.ts";
 
 Deno.test("slice PCC, RMSE and excluded constant genes match numpy/scipy", () => {
   const rng = new Rng(5);
@@ -134,9 +134,7 @@ Deno.test({
   name: "CLI: hvg her2st --json gives the histogene recipe's 785 genes with its parameters",
   ignore: !HER2ST_DIR,
   fn() {
-    const r = cli("hvg", "her2st", "--json");
-    assert.equal(r.code, 0, r.stderr);
-    const out = JSON.parse(r.stdout);
+    const out = cliJson("hvg", "her2st", "--json");
     assert.equal(out.recipe, "histogene");
     assert.equal(out.genes.length, 785);
     assert.equal(out.params.referenceSlice, "A1");
@@ -149,7 +147,7 @@ Deno.test({
 });
 
 Deno.test("CLI: train --json has the shared report shape", () => {
-  const r = cli(
+  const out = cliJson(
     "train",
     "synthetic",
     "--method",
@@ -160,8 +158,6 @@ Deno.test("CLI: train --json has the shared report shape", () => {
     "--cache",
     "none",
   );
-  assert.equal(r.code, 0, r.stderr);
-  const out = JSON.parse(r.stdout);
   for (const k of ["method", "split", "backend", "device", "folds", "mean"]) assert.ok(k in out, k);
   assert.equal(out.method, "ridge");
   assert.deepEqual(out.folds.map((f: { test: string }) => f.test), ["P1_S1", "P3_S2"]);
@@ -172,9 +168,15 @@ Deno.test("CLI: train --json has the shared report shape", () => {
 });
 
 Deno.test("CLI: features --json reports one embedding per spot with the encoder's dimension", () => {
-  const r = cli("features", "synthetic", "--slices", "P1_S1,P2_S2", "--cache", "none", "--json");
-  assert.equal(r.code, 0, r.stderr);
-  const out = JSON.parse(r.stdout);
+  const out = cliJson(
+    "features",
+    "synthetic",
+    "--slices",
+    "P1_S1,P2_S2",
+    "--cache",
+    "none",
+    "--json",
+  );
   assert.equal(out.encoder, "builtin-v1");
   assert.deepEqual(out.slices.map((s: { slice: string; dim: number }) => [s.slice, s.dim]), [[
     "P1_S1",
@@ -216,9 +218,7 @@ Deno.test("CLI: train --method spahgc reports the backend and device it used, an
 });
 
 Deno.test("CLI: graph --json prints node, edge and degree statistics, never with the target in its bank", () => {
-  const r = cli("graph", "synthetic", "--target", "P2_S1", "--K", "4", "--json");
-  assert.equal(r.code, 0, r.stderr);
-  const g = JSON.parse(r.stdout);
+  const g = cliJson("graph", "synthetic", "--target", "P2_S1", "--K", "4", "--json");
   assert.equal(g.slice, "P2_S1");
   assert.equal(g.edges.ts, g.targets * 5);
   assert.equal(g.edges.cs, g.targets * 4);
