@@ -427,9 +427,21 @@ const COMMANDS: Record<string, Command> = {
     async run([name], v) {
       if (!name) throw new UsageError("missing <dataset>");
       const exportDir = v.export as string | undefined;
-      if (v.columns !== undefined && exportDir === undefined) {
+      const columnSpec = v.columns === undefined ? undefined : String(v.columns);
+      if (columnSpec !== undefined && exportDir === undefined) {
         throw new UsageError("--columns selects what --export writes; give --export DIR too");
       }
+      const columnsFor = (dim: number) => {
+        try {
+          return parseColumns(columnSpec!, dim);
+        } catch (err) {
+          throw new UsageError(`--columns: ${(err as Error).message}`);
+        }
+      };
+      // Syntax is checked before any image is read; the range against the encoder's dimension
+      // once the first slice's embeddings exist (every slice has the same encoder).
+      if (columnSpec !== undefined) columnsFor(Number.POSITIVE_INFINITY);
+      let columns: number[] | undefined;
       const spec = (v.encoder as string | undefined) ?? "builtin";
       const ex = parseEncoder(spec);
       const ds = await loadDataset(name, {
@@ -452,14 +464,7 @@ const COMMANDS: Record<string, Command> = {
           const seconds = (performance.now() - t0) / 1000;
           let exported: string | undefined;
           if (exportDir !== undefined) {
-            let columns: number[] | undefined;
-            try {
-              columns = v.columns === undefined
-                ? undefined
-                : parseColumns(String(v.columns), e.dim);
-            } catch (err) {
-              throw new UsageError(`--columns: ${(err as Error).message}`);
-            }
+            if (columnSpec !== undefined) columns ??= columnsFor(e.dim);
             exported = exportEmbeddingsCsv(exportDir, e, s.spots, columns);
           }
           rows.push({

@@ -42,7 +42,10 @@ export function parseColumns(spec: string, dim: number): number[] {
 
 /**
  * The CSV text of one slice's embeddings. Values are written as the shortest decimal that reads
- * back as the same float32, so a round trip through `file:` is exact.
+ * back as the same float32, so a round trip through `file:` is exact. Not `toCsv` of the
+ * tables: that builds an object per row and writes −0 as "0"; here rows go straight from the
+ * embedding buffer, and spot ids that would need quoting are refused (`file:`
+ * reads tables by splitting on every separator, so a quoted comma would not survive).
  */
 export function embeddingsCsv(e: Embeddings, spots: string[], columns?: number[]): string {
   if (spots.length !== e.n) {
