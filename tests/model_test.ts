@@ -476,7 +476,8 @@ Deno.test("a masked view hides reference expression from CNDA too (reference_y c
   );
   const encoded = (gg: typeof gt, hR: tf.Tensor2D) =>
     tf.tidy(() => net.encode(net.live(), gg, gg.xT, hR).t.dataSync() as Float32Array);
-  const maskedView = encoded(gt, tf.mul(gt.hR, yMask) as tf.Tensor2D);
+  const maskedHR = tf.mul(gt.hR, yMask) as tf.Tensor2D;
+  const maskedView = encoded(gt, maskedHR);
   const noExpression = encoded(gt0, gt0.hR);
   const unmasked = encoded(gt, gt.hR);
   const maxDiff = (a: Float32Array, b: Float32Array) =>
@@ -486,7 +487,7 @@ Deno.test("a masked view hides reference expression from CNDA too (reference_y c
   // …while the expression does reach the targets when it is not masked.
   assert.ok(maxDiff(unmasked, noExpression) > 1e-3);
   for (const x of [gt, gt0]) x.dispose();
-  yMask.dispose();
+  for (const t of [yMask, maskedHR]) t.dispose();
   trainer.dispose();
 });
 
