@@ -164,6 +164,23 @@ for (const name of PAPER_NOTEBOOKS) {
         const pcc = csv("measured.csv").map((r) => Number(r[r.length - 1]));
         assert.ok(Math.abs(pcc[0] - pcc[1]) < 0.05, `built-in vs precomputed PCC %: ${pcc}`);
       }
+      if (name === "leakage_study") {
+        // Every row's setting has a comma, so it is quoted: take it whole, then the plain fields.
+        const rows = Deno.readTextFileSync(join(dir, "leakage.csv")).trim().split("\n").slice(1)
+          .map((l) => {
+            const m = l.match(/^"([^"]*)",([^,]*),([^,]*),([^,]*),/);
+            assert.ok(m, `leakage.csv row: ${l}`);
+            return { setting: m[1], pcc: Number(m[4]) };
+          });
+        assert.equal(rows.length, 6);
+        const pccOf = (s: string) => rows.find((r) => r.setting.includes(s))!.pcc;
+        // Same seed, same training slices, same steps: the test-set row only chooses its epoch,
+        // the fixed-budget row takes the last, so it can never be ahead.
+        assert.ok(
+          pccOf("TEST-SET") >= pccOf("fixed epoch budget") - 1e-9,
+          `test-set ${pccOf("TEST-SET")} vs fixed ${pccOf("fixed epoch budget")}`,
+        );
+      }
     },
   });
 }
