@@ -3,6 +3,7 @@ import assert from "node:assert/strict";
 import { join } from "node:path";
 import { checkExecuted, PROJECT_ROOT, runNotebook } from "../lib/mod.ts";
 import type { Notebook } from "../lib/notebook/runner.ts";
+import { splitCsvLine } from "../lib/eval/enrichment.ts";
 import { tempDir } from "./helpers.ts";
 import { jupyterAvailable } from "../lib/notebook/runner.ts";
 
@@ -154,7 +155,7 @@ for (const name of PAPER_NOTEBOOKS) {
         }
       }
       const csv = (f: string) =>
-        Deno.readTextFileSync(join(dir, f)).trim().split("\n").slice(1).map((l) => l.split(","));
+        Deno.readTextFileSync(join(dir, f)).trim().split("\n").slice(1).map(splitCsvLine);
       if (name === "table1_benchmark") {
         const rows = csv("table1.csv");
         assert.equal(rows.filter((r) => r[0] === "measured").length, 9);
@@ -165,13 +166,7 @@ for (const name of PAPER_NOTEBOOKS) {
         assert.ok(Math.abs(pcc[0] - pcc[1]) < 0.05, `built-in vs precomputed PCC %: ${pcc}`);
       }
       if (name === "leakage_study") {
-        // Every row's setting has a comma, so it is quoted: take it whole, then the plain fields.
-        const rows = Deno.readTextFileSync(join(dir, "leakage.csv")).trim().split("\n").slice(1)
-          .map((l) => {
-            const m = l.match(/^"([^"]*)",([^,]*),([^,]*),([^,]*),/);
-            assert.ok(m, `leakage.csv row: ${l}`);
-            return { setting: m[1], pcc: Number(m[4]) };
-          });
+        const rows = csv("leakage.csv").map((r) => ({ setting: r[0], pcc: Number(r[3]) }));
         assert.equal(rows.length, 6);
         const pccOf = (s: string) => rows.find((r) => r.setting.includes(s))!.pcc;
         // Same seed, same training slices, same steps: the test-set row only chooses its epoch,

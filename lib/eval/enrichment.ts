@@ -120,7 +120,7 @@ export function readGmt(path: string): GeneSet[] {
 }
 
 /** Splits one CSV line with RFC 4180 quoting (fields may hold commas and doubled quotes). */
-function splitCsvLine(line: string): string[] {
+export function splitCsvLine(line: string): string[] {
   const out: string[] = [];
   let cur = "", quoted = false;
   for (let i = 0; i < line.length; i++) {
