@@ -244,17 +244,26 @@ Deno.test("test-set selection (the released code's protocol) is opt-in, picks th
 Deno.test("parameter counts leave out the weights an ablation switches off (EGGN vs SpaHGC)", () => {
   const h = 8, L = 2, genes = 5, dim = 6;
   const d = (i: number, o: number) => i * o + o;
-  const mk = (ablation: Record<string, boolean>) =>
-    new SpaHGCNet({ ...DEFAULT_CONFIG, hidden: h, layers: L, dim, genes, ablation });
+  const mk = (ablation: Record<string, boolean>, architecture: "paper" | "released" = "paper") =>
+    new SpaHGCNet({ ...DEFAULT_CONFIG, hidden: h, layers: L, dim, genes, ablation, architecture });
   const full = mk({});
   const total = [...full.params.vars.values()].reduce((a, v) => a + v.size, 0);
   const csSage = L * 2 * 2 * d(h, h); // csT and csR: lin_l + lin_r per layer
-  assert.equal(full.usedParameters(), total - csSage);
+  const yNorms = L * 2 * h; // the released architecture's per-layer reference_y norms
+  assert.equal(full.usedParameters(), total - csSage - yNorms);
   const eggn = mk({ noCNDA: true, noCNAP: true, noRS: true });
   const rs = L * 2 * d(h, h);
   const cnda = L * (5 * d(h, h) + 3 * d(2 * h, h)) + d(genes, h) + 2 * h;
   const cnap = 3 * d(h, h);
-  assert.equal(eggn.usedParameters(), total - rs - cnda - cnap);
-  full.params.dispose();
-  eggn.params.dispose();
+  assert.equal(eggn.usedParameters(), total - yNorms - rs - cnda - cnap);
+  // Released: one input MLP for both node types, bias-free input projections, reference_y normed
+  // per CNDA layer instead of once.
+  const rel = mk({}, "released");
+  const sharedMlp = d(h, h) + 2 * h; // rIn2 and rInNorm are not used
+  const biases = 4 * h; // tIn1, tIn2, rIn1 and refY biases
+  assert.equal(
+    rel.usedParameters(),
+    total - csSage - sharedMlp - biases - 2 * h /* refYNorm */,
+  );
+  for (const n of [full, eggn, rel]) n.dispose();
 });

@@ -61,6 +61,14 @@ export interface SpaHGCConfig {
   loss: "paper" | "released";
   /** Starting values of the dense layers: `released` (the authors' modules) or `glorot`. */
   init: "released" | "glorot";
+  /**
+   * Network details where the paper's text leaves room and the released `model.py` decides:
+   * `paper` — separate input MLPs for targets and references, reference_y layer-normed once,
+   * attention dropout in CNAP too; `released` — as the authors' code: one `post_transform` MLP
+   * shared by both node types, no biases in the input projections, reference_y layer-normed
+   * inside each CNDA layer after the LeakyReLU every layer applies to it, CNAP without dropout.
+   */
+  architecture: "paper" | "released";
   ablation: Ablation;
   seed: number;
 }
@@ -78,6 +86,7 @@ export const DEFAULT_CONFIG: Omit<SpaHGCConfig, "dim" | "genes"> = {
   emaDecay: 0.99,
   loss: "paper",
   init: "released",
+  architecture: "paper",
   ablation: {},
   seed: 0,
 };
@@ -139,6 +148,8 @@ type Weights = (name: string) => tf.Tensor;
 /** The network's parameters and forward pass. */
 export class SpaHGCNet {
   readonly params: ParamStore;
+  /** The bias of a layer the released code builds with bias=False (a constant, never trained). */
+  private readonly zeros: tf.Tensor;
   constructor(readonly cfg: SpaHGCConfig) {
     const h = cfg.hidden;
     const p = this.params = new ParamStore(new Rng(cfg.seed));
@@ -159,6 +170,10 @@ export class SpaHGCNet {
     p.layerNorm("rInNorm", h);
     p.dense("refY", cfg.genes, h, noBias);
     p.layerNorm("refYNorm", h);
+    // Allocated under every architecture, used by `released` only (layer norms draw no random
+    // numbers, so every other layer starts from the same values either way).
+    for (let l = 0; l < cfg.layers; l++) p.layerNorm(`L${l}.cnda.yNorm`, h);
+    this.zeros = tf.keep(tf.zeros([h]));
     for (let l = 0; l < cfg.layers; l++) {
       for (const rel of ["ts", "rs", "csT", "csR"]) {
         p.dense(`L${l}.${rel}.lin_l`, h, h, linear);
@@ -179,7 +194,11 @@ export class SpaHGCNet {
   usedParameters(): number {
     const a = this.cfg.ablation;
     const cnda = !a.noCS && !a.noCNDA;
+    const released = this.cfg.architecture === "released";
     const used = (name: string) => {
+      if (released && /^(rIn2|rInNorm|refYNorm)\./.test(name)) return false;
+      if (released && /^(tIn1|tIn2|rIn1|refY)\.b$/.test(name)) return false;
+      if (/\.cnda\.yNorm\./.test(name)) return released && cnda;
       if (/^L\d+\.ts\./.test(name)) return !a.noTS;
       if (/^L\d+\.rs\./.test(name)) return !a.noRS;
       if (/^L\d+\.cs[TR]\./.test(name)) return !a.noCS && !!a.noCNDA;
@@ -213,22 +232,29 @@ export class SpaHGCNet {
     const N = (n: string): Norm => ({ g: w(`${n}.g`), b: w(`${n}.b`) });
     let s = seed;
     const nextSeed = () => (s === undefined ? undefined : ++s);
-    const proj = (x: tf.Tensor2D, p: string) =>
-      leaky(
+    const released = c.architecture === "released";
+    // `released`: the authors' HeteroGNN has bias-free input projections and one post_transform
+    // MLP (in2 → LayerNorm) for both node types, the target's.
+    const Dp = (n: string): Dense => released ? { W: w(`${n}.W`), b: this.zeros } : D(n);
+    const proj = (x: tf.Tensor2D, p: string) => {
+      const q = released ? "t" : p;
+      return leaky(
         layerNorm(
-          N(`${p}InNorm`),
-          dense(D(`${p}In2`), dropout(leaky(dense(D(`${p}In1`), x)), c.dropout, nextSeed())),
+          N(`${q}InNorm`),
+          dense(Dp(`${q}In2`), dropout(leaky(dense(Dp(`${p}In1`), x)), c.dropout, nextSeed())),
         ),
       );
+    };
     let t = proj(xT, "t");
     let r = proj(hR, "r");
     // reference_y is projected from the expression columns of the view's reference features, so a
     // masked view hides the same entries from CNDA as from the rest of the encoder (paper eq. 11
     // feeds CNDA the masked h̃_r; the released code slices the masked x the same way).
-    const refY = layerNorm(
-      N("refYNorm"),
-      dense(D("refY"), tf.slice(hR, [0, c.dim], [-1, c.genes]) as tf.Tensor2D),
-    );
+    const yR = tf.slice(hR, [0, c.dim], [-1, c.genes]) as tf.Tensor2D;
+    // `paper`: layer-normed once. `released`: each CNDA layer norms it itself (its expr_norm), and
+    // the LeakyReLU the model applies to every node state after a layer reaches reference_y too,
+    // so layer l sees LayerNorm_l(LeakyReLU^l(W_y y_r)).
+    let refY = released ? dense(Dp("refY"), yR) : layerNorm(N("refYNorm"), dense(D("refY"), yR));
     const sage = (name: string, src: tf.Tensor2D, dst: tf.Tensor2D, nb: Neighbourhood) =>
       tf.add(
         dense(D(`${name}.lin_l`), neighbourMean(src, nb)),
@@ -240,7 +266,7 @@ export class SpaHGCNet {
       if (!a.noRS && g.rs.degree > 0) outR.push(sage(`L${l}.rs`, r, r, g.rs));
       if (!a.noCS) {
         if (!a.noCNDA) {
-          const rk = concatColumns(r, refY);
+          const rk = concatColumns(r, released ? layerNorm(N(`L${l}.cnda.yNorm`), refY) : refY);
           const P = (n: string, x: tf.Tensor2D) => dense(D(`L${l}.cnda.${n}`), x);
           outT.push(
             P(
@@ -285,6 +311,7 @@ export class SpaHGCNet {
       ) => (xs.length === 1 ? xs[0] : tf.div(tf.addN(xs), xs.length) as tf.Tensor2D);
       if (outT.length) t = leaky(mean(outT));
       if (outR.length) r = leaky(mean(outR));
+      if (released && l < c.layers - 1) refY = leaky(refY);
     }
     const tp = dense(D("cnap.lin"), t);
     if (!a.noCNAP && !a.noCS) {
@@ -294,12 +321,17 @@ export class SpaHGCNet {
         dense(D("cnap.v"), r),
         g.cs,
         c.heads,
-        c.attnDropout,
+        released ? 0 : c.attnDropout,
         nextSeed(),
       );
       t = tf.add(tp, H) as tf.Tensor2D;
     } else t = tp;
     return { t, r };
+  }
+
+  dispose(): void {
+    this.params.dispose();
+    this.zeros.dispose();
   }
 
   head(w: Weights, t: tf.Tensor2D): tf.Tensor2D {
@@ -496,7 +528,7 @@ export class SpaHGCTrainer {
   }
 
   dispose(): void {
-    this.net.params.dispose();
+    this.net.dispose();
     this.optimizer.dispose();
     for (const v of this.frozen?.values() ?? []) v.dispose();
   }

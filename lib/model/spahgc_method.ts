@@ -14,6 +14,7 @@ import {
   type GraphParams,
   type GraphSlice,
   PAPER_GRAPH,
+  RELEASED_GRAPH,
   toGraphSlice,
 } from "../graph/hetero.ts";
 import { sliceMetrics } from "../eval/metrics.ts";
@@ -29,9 +30,44 @@ import {
 import { Rng } from "../util/random.ts";
 import { columnStats, standardiseColumns, unstandardiseColumns } from "../util/arrays.ts";
 
+/**
+ * How the pipeline around the network prepares its inputs. `paper` is this project's first
+ * reading of the paper; `released` is what the authors' released code does (`dataset.py`,
+ * `HESTGraph.py`, `main.py`), each a named switch so its effect can be measured alone.
+ */
+export interface SpaHGCPipeline {
+  /**
+   * Image features given to the graph (retrieval and network input): `raw` as the encoder wrote
+   * them, or `fold` — standardised per dimension with the fold's training slices' statistics, as
+   * the released pipeline feeds its networks (and cosine retrieval then compares shapes, not the
+   * largest raw dimensions).
+   */
+  features: "raw" | "fold";
+  /**
+   * Expression targets (and the reference expression in the graph): `fold` — standardised per
+   * gene with pooled training-slice statistics; `section` — min–max to [0, 1] per gene within
+   * each slice, as the released `dataset.py` (each reference slice with its own statistics, the
+   * leak-free form). Predictions are mapped back to the data's scale with training statistics
+   * only (`section`: the training slices' mean per-gene minimum and maximum).
+   */
+  targets: "fold" | "section";
+  /** Order of the training graphs in an epoch: `shuffled` each epoch, or `fixed` (released). */
+  order: "shuffled" | "fixed";
+}
+
+export const PAPER_PIPELINE: SpaHGCPipeline = { features: "raw", targets: "fold", order: "shuffled" };
+export const RELEASED_PIPELINE: SpaHGCPipeline = {
+  features: "fold",
+  targets: "section",
+  order: "fixed",
+};
+
 export interface SpaHGCOptions {
+  /** The configuration the other fields override (default `paper`). */
+  preset?: SpaHGCPresetName;
   config?: Partial<Omit<SpaHGCConfig, "dim" | "genes">>;
   graph?: Partial<GraphParams>;
+  pipeline?: Partial<SpaHGCPipeline>;
   epochs?: number;
   lr?: number;
   weightDecay?: number;
@@ -50,6 +86,56 @@ export interface SpaHGCOptions {
 }
 
 const graphSlice = (p: PreparedSlice): GraphSlice => toGraphSlice(p.slice, p.x, p.y);
+
+/** A complete SpaHGC configuration: network, graph and pipeline. */
+export interface SpaHGCPreset {
+  config: Omit<SpaHGCConfig, "dim" | "genes">;
+  graph: GraphParams;
+  pipeline: SpaHGCPipeline;
+}
+
+/**
+ * Named configurations. `paper`: the paper's text (α 0.8, β 0.9, unit loss weights, the same
+ * weights as stop-gradient target, Q-nearest TS edges, cosine RS edges). `released`: the
+ * authors' released code (`model.py` class defaults α 0.1 / β 0.9 — `main.py` does not pass its
+ * flags on —, loss weights 1 / 0.5 / 0.2 / 0.1, a frozen copy at initialisation as target,
+ * radius TS and Euclidean k = 3 RS edges, its network details, per-fold standardised features,
+ * per-slice min–max targets, fixed graph order), with the reference expression scaled by its own
+ * slice rather than the test slice (the leak-free form).
+ */
+export const SPAHGC_PRESETS: Record<"paper" | "released", SpaHGCPreset> = {
+  paper: { config: DEFAULT_CONFIG, graph: PAPER_GRAPH, pipeline: PAPER_PIPELINE },
+  released: {
+    config: {
+      ...DEFAULT_CONFIG,
+      alpha: 0.1,
+      beta: 0.9,
+      loss: "released",
+      targetEncoder: "released",
+      architecture: "released",
+    },
+    graph: RELEASED_GRAPH,
+    pipeline: RELEASED_PIPELINE,
+  },
+};
+export type SpaHGCPresetName = keyof typeof SPAHGC_PRESETS;
+
+/** Per-gene minimum and maximum of one slice's targets (n × G). */
+function geneRange(y: Float32Array, G: number): { min: Float64Array; max: Float64Array } {
+  const min = new Float64Array(G).fill(Infinity), max = new Float64Array(G).fill(-Infinity);
+  for (let k = 0; k < y.length; k++) {
+    const j = k % G;
+    if (y[k] < min[j]) min[j] = y[k];
+    if (y[k] > max[j]) max[j] = y[k];
+  }
+  return { min, max };
+}
+
+/** (y − min) / (max − min + 1e-8) per gene with the slice's own range (released `dataset.py`). */
+function sectionMinMax(y: Float32Array, G: number): Float32Array {
+  const { min, max } = geneRange(y, G);
+  return Float32Array.from(y, (v, k) => (v - min[k % G]) / (max[k % G] - min[k % G] + 1e-8));
+}
 
 interface Checkpoint {
   epoch: number;
@@ -102,16 +188,20 @@ function loadState(path: string) {
 }
 
 export function spahgcMethod(o: SpaHGCOptions = {}): Method {
-  const graph: GraphParams = { ...PAPER_GRAPH, ...o.graph };
+  const preset = SPAHGC_PRESETS[o.preset ?? "paper"];
+  const graph: GraphParams = { ...preset.graph, ...o.graph };
+  const pipeline: SpaHGCPipeline = { ...preset.pipeline, ...o.pipeline };
   const epochs = o.epochs ?? 200;
   const selection = o.selection ?? "validation";
   const params = {
+    preset: o.preset ?? "paper",
     graph,
+    pipeline,
     epochs,
     lr: o.lr ?? 1e-4,
     weightDecay: o.weightDecay ?? 1e-4,
     selection,
-    config: { ...DEFAULT_CONFIG, ...o.config },
+    config: { ...preset.config, ...o.config },
   };
   const log = o.progress ?? ((l: string) => console.error(l));
   return {
@@ -120,21 +210,44 @@ export function spahgcMethod(o: SpaHGCOptions = {}): Method {
     async fit(trainIn, dim, G, peek): Promise<Predictor> {
       let train = trainIn;
       const backend = await useBackend(o.backend ?? "auto");
-      const cfg: SpaHGCConfig = { ...DEFAULT_CONFIG, ...o.config, dim, genes: G };
+      const cfg: SpaHGCConfig = { ...params.config, dim, genes: G };
 
-      // Targets standardised per gene with statistics of the training slices only (evaluation.md
-      // allows min–max or standardisation fitted on training data); predictions are mapped back.
-      const ys = columnStats(train.map((t) => t.y), G);
-      const scale = (y: Float32Array) => standardiseColumns(y, ys, G);
-      const unscale = (y: Float32Array) => unstandardiseColumns(y, ys, G);
-      train = train.map((t) => ({ ...t, y: scale(t.y) }));
+      // Features and targets are rescaled with statistics of the training slices only
+      // (evaluation.md allows min–max or standardisation fitted on training data, or on the slice
+      // itself for min–max); predictions are mapped back with training statistics.
+      const xs = pipeline.features === "fold" ? columnStats(train.map((t) => t.x), dim) : undefined;
+      const scaleX = (x: Float32Array) => (xs ? standardiseColumns(x, xs, dim) : x);
+      let scale: (y: Float32Array) => Float32Array;
+      let unscale: (y: Float32Array) => Float32Array;
+      if (pipeline.targets === "section") {
+        // A prediction is on a per-slice [0, 1] scale; the test slice's own range is unknown
+        // (using it would leak), so the training slices' mean range maps it back. Per-gene
+        // Pearson r does not depend on this map; RMSE does.
+        const ranges = train.map((t) => geneRange(t.y, G));
+        const lo = new Float64Array(G), hi = new Float64Array(G);
+        for (const r of ranges) {
+          for (let j = 0; j < G; j++) {
+            lo[j] += r.min[j] / ranges.length;
+            hi[j] += r.max[j] / ranges.length;
+          }
+        }
+        scale = (y) => sectionMinMax(y, G);
+        unscale = (y) => Float32Array.from(y, (v, k) => lo[k % G] + v * (hi[k % G] - lo[k % G]));
+      } else {
+        const ys = columnStats(train.map((t) => t.y), G);
+        scale = (y) => standardiseColumns(y, ys, G);
+        unscale = (y) => unstandardiseColumns(y, ys, G);
+      }
+      train = train.map((t) => ({ ...t, x: scaleX(t.x), y: scale(t.y) }));
       const gs = new Map(train.map((t) => [t.name, graphSlice(t)]));
       const sorted = [...train].sort((a, b) => a.name.localeCompare(b.name));
       if (selection === "test-set" && !peek?.length) {
         throw new Error("selection 'test-set' needs the runner's testSetSelection mode");
       }
       // Test-set selection validates on the (first) test slice: all training slices are fitted.
-      const peeked = selection === "test-set" ? { ...peek![0], y: scale(peek![0].y) } : undefined;
+      const peeked = selection === "test-set"
+        ? { ...peek![0], x: scaleX(peek![0].x), y: scale(peek![0].y) }
+        : undefined;
       if (peeked) gs.set(peeked.name, graphSlice(peeked));
       const val = peeked ??
         (selection === "validation" && train.length >= 3 ? sorted[sorted.length - 1] : undefined);
@@ -190,7 +303,7 @@ export function spahgcMethod(o: SpaHGCOptions = {}): Method {
         const te = performance.now();
         const rng = new Rng(cfg.seed * 100003 + epoch); // per-epoch order, identical after a resume
         const order = trainGraphs.map((_, i) => i);
-        for (let i = order.length - 1; i > 0; i--) {
+        for (let i = order.length - 1; pipeline.order === "shuffled" && i > 0; i--) {
           const j = rng.int(i + 1);
           [order[i], order[j]] = [order[j], order[i]];
         }
@@ -248,7 +361,7 @@ export function spahgcMethod(o: SpaHGCOptions = {}): Method {
         selection: selectionInfo,
         async predict(test) {
           const bank = buildBank(allBankSlices.filter((s) => s.name !== test.name), [test.name]);
-          const g = graphTensors(buildGraph(graphSlice(test), bank, graph));
+          const g = graphTensors(buildGraph(graphSlice({ ...test, x: scaleX(test.x) }), bank, graph));
           try {
             return unscale(await trainer.net.predict(g));
           } finally {
