@@ -313,51 +313,58 @@ const tinyConfig = (over: Partial<SpaHGCConfig> = {}): SpaHGCConfig => ({
   ...over,
 });
 
-Deno.test("the full model's loss gradient matches finite differences for sampled weights", async () => {
-  const { g, y } = tinyGraph();
-  const gt = graphTensors(g);
-  // Glorot starting values: with CNDA's released N(0, 0.02²) the attention scores sit within
-  // float32 finite-difference steps of LeakyReLU's kink at 0, and the check would measure the kink.
-  const tr = new SpaHGCTrainer(tinyConfig({ masking: "none", init: "glorot" }));
-  const yt = tf.tensor2d(y, [12, 5]);
-  for (const name of ["tIn1.W", "L0.cnda.tk.W", "L1.rs.lin_l.W", "cnap.q.W", "head.W"]) {
-    const v = tr.net.params.vars.get(name)!;
-    const f = (val: tf.Tensor) => {
-      const orig = v.clone();
-      v.assign(val);
-      const loss = tf.tidy(() => {
-        const out = tr.net.encode(tr.net.live(), gt, gt.xT, gt.hR);
-        return tf.add(
-          tf.mean(tf.squaredDifference(tr.net.head(tr.net.live(), out.t), yt)),
-          pccLoss(tr.net.head(tr.net.live(), out.t), yt),
-        ) as tf.Scalar;
-      });
-      v.assign(orig);
-      orig.dispose();
-      return loss;
-    };
-    // tf.grad of a function that reassigns a variable does not see the variable; differentiate
-    // through an explicit copy instead.
-    const analyticFn = (val: tf.Tensor) => {
-      const w = (n: string) => (n === name ? val : tr.net.params.vars.get(n)!);
-      const out = tr.net.encode(w, gt, gt.xT, gt.hR);
-      const pred = tr.net.head(w, out.t);
-      return tf.add(tf.mean(tf.squaredDifference(pred, yt)), pccLoss(pred, yt)) as tf.Scalar;
-    };
-    // Float32 finite differences trade truncation (LeakyReLU kinks) against rounding: take the
-    // best of three step sizes.
-    const errs = [];
-    for (const eps of [1e-2, 3e-3, 1e-3]) errs.push(await gradCheck(analyticFn, v.clone(), eps));
-    assert.ok(Math.min(...errs) < 5e-2, `${name}: relative gradient errors ${errs.join(", ")}`);
-    f(v).dispose();
-  }
-  tr.dispose();
-  gt.dispose();
-});
+for (const architecture of ["paper", "released"] as const) {
+  Deno.test(`the full model's loss gradient matches finite differences for sampled weights (${architecture} network)`, async () => {
+    const { g, y } = tinyGraph();
+    const gt = graphTensors(g);
+    // Glorot starting values: with CNDA's released N(0, 0.02²) the attention scores sit within
+    // float32 finite-difference steps of LeakyReLU's kink at 0, and the check would measure the kink.
+    const tr = new SpaHGCTrainer(tinyConfig({ masking: "none", init: "glorot", architecture }));
+    const yt = tf.tensor2d(y, [12, 5]);
+    const names = ["tIn1.W", "L0.cnda.tk.W", "L1.rs.lin_l.W", "cnap.q.W", "head.W", "refY.W"];
+    // Released: the shared input MLP (reached from both node types) and the per-layer norms of
+    // reference_y (layer 1's sees it after one LeakyReLU).
+    if (architecture === "released") names.push("rIn1.W", "tIn2.W", "L1.cnda.yNorm.g");
+    for (const name of names) {
+      const v = tr.net.params.vars.get(name)!;
+      const f = (val: tf.Tensor) => {
+        const orig = v.clone();
+        v.assign(val);
+        const loss = tf.tidy(() => {
+          const out = tr.net.encode(tr.net.live(), gt, gt.xT, gt.hR);
+          return tf.add(
+            tf.mean(tf.squaredDifference(tr.net.head(tr.net.live(), out.t), yt)),
+            pccLoss(tr.net.head(tr.net.live(), out.t), yt),
+          ) as tf.Scalar;
+        });
+        v.assign(orig);
+        orig.dispose();
+        return loss;
+      };
+      // tf.grad of a function that reassigns a variable does not see the variable; differentiate
+      // through an explicit copy instead.
+      const analyticFn = (val: tf.Tensor) => {
+        const w = (n: string) => (n === name ? val : tr.net.params.vars.get(n)!);
+        const out = tr.net.encode(w, gt, gt.xT, gt.hR);
+        const pred = tr.net.head(w, out.t);
+        return tf.add(tf.mean(tf.squaredDifference(pred, yt)), pccLoss(pred, yt)) as tf.Scalar;
+      };
+      // Float32 finite differences trade truncation (LeakyReLU kinks) against rounding: take the
+      // best of three step sizes.
+      const errs = [];
+      for (const eps of [1e-2, 3e-3, 1e-3]) errs.push(await gradCheck(analyticFn, v.clone(), eps));
+      assert.ok(Math.min(...errs) < 5e-2, `${name}: relative gradient errors ${errs.join(", ")}`);
+      f(v).dispose();
+    }
+    tr.dispose();
+    gt.dispose();
+  });
+}
 
 Deno.test("one training step gives the same losses and weights on cpu, wasm, wasm-blas and webgpu", () => {
   // Each backend in its own process: switching backends inside one process leaks state in tfjs.
-  const results: Record<string, { losses: { total: number }; w: number[] }> = {};
+  type Step = { losses: { total: number }; w: number[] };
+  const results: Record<string, Step & { released: Step }> = {};
   for (const b of ["cpu", "wasm", "wasm-blas", "webgpu"]) {
     const r = new Deno.Command(Deno.execPath(), {
       args: ["run", "-A", join(PROJECT_ROOT, "tests/support/one_step.ts"), b],
@@ -378,15 +385,18 @@ Deno.test("one training step gives the same losses and weights on cpu, wasm, was
     results[b] = JSON.parse(new TextDecoder().decode(r.stdout).trim().split("\n").pop()!);
   }
   for (const b of Object.keys(results)) {
-    const rel = Math.abs(results[b].losses.total - results.cpu.losses.total) /
-      Math.abs(results.cpu.losses.total);
-    assert.ok(
-      rel < 1e-4,
-      `${b} loss ${results[b].losses.total} vs cpu ${results.cpu.losses.total}`,
-    );
-    const diff = results[b].w.reduce((m, v, i) => Math.max(m, Math.abs(v - results.cpu.w[i])), 0);
-    assert.ok(diff < 1e-4, `${b}: weights after one step differ from cpu by ${diff}`);
+    for (const arch of ["paper", "released"] as const) {
+      const [got, cpu] = arch === "paper"
+        ? [results[b], results.cpu]
+        : [results[b].released, results.cpu.released];
+      const rel = Math.abs(got.losses.total - cpu.losses.total) / Math.abs(cpu.losses.total);
+      assert.ok(rel < 1e-4, `${b} (${arch}) loss ${got.losses.total} vs cpu ${cpu.losses.total}`);
+      const diff = got.w.reduce((m, v, i) => Math.max(m, Math.abs(v - cpu.w[i])), 0);
+      assert.ok(diff < 1e-4, `${b} (${arch}): weights after one step differ from cpu by ${diff}`);
+    }
   }
+  // The two networks are different functions of the same starting values.
+  assert.notEqual(results.cpu.losses.total, results.cpu.released.losses.total);
 });
 
 Deno.test("memory stays flat across training steps; frozen and EMA target encoders behave as named", async () => {
@@ -514,42 +524,45 @@ function prepared(): PreparedSlice[] {
   });
 }
 
-Deno.test("an interrupted fold resumes from its checkpoint and ends where an uninterrupted run ends", async () => {
-  const [test, ...train] = prepared();
-  const base = {
-    config: { hidden: 8, heads: 2, layers: 2, seed: 4 },
-    graph: { Q: 3, K: 3 },
-    backend: "cpu" as const,
-    lr: 1e-2,
-    epochs: 4,
-  };
-  const straight = await spahgcMethod({ ...base, progress: () => {} }).fit(train, 6, 5);
-  const expected = await straight.predict(test);
-  straight.dispose?.();
-  const dir = tempDir();
-  const first: string[] = [], second: string[] = [];
-  (await spahgcMethod({
-    ...base,
-    checkpointDir: dir,
-    stopAfterEpochs: 2,
-    progress: (l) => first.push(l),
-  }).fit(train, 6, 5)).dispose?.();
-  assert.equal(first.filter((l) => /epoch \d\/4 loss/.test(l)).length, 2);
-  const resumed = await spahgcMethod({
-    ...base,
-    checkpointDir: dir,
-    progress: (l) => second.push(l),
-  }).fit(train, 6, 5);
-  assert.ok(second.some((l) => /resumed .* after epoch 2/.test(l)), second.join("\n"));
-  assert.deepEqual(
-    second.filter((l) => /epoch \d\/4 loss/.test(l)).map((l) => l.match(/epoch (\d)/)![1]),
-    ["3", "4"],
-  );
-  const got = await resumed.predict(test);
-  resumed.dispose?.();
-  const diff = got.reduce((m, v, i) => Math.max(m, Math.abs(v - expected[i])), 0);
-  assert.ok(diff < 1e-5, `resumed prediction differs from the uninterrupted run by ${diff}`);
-});
+for (const preset of ["paper", "released"] as const) {
+  Deno.test(`an interrupted fold resumes from its checkpoint and ends where an uninterrupted run ends (preset ${preset})`, async () => {
+    const [test, ...train] = prepared();
+    const base = {
+      preset,
+      config: { hidden: 8, heads: 2, layers: 2, seed: 4 },
+      graph: { Q: 3, K: 3 },
+      backend: "cpu" as const,
+      lr: 1e-2,
+      epochs: 4,
+    };
+    const straight = await spahgcMethod({ ...base, progress: () => {} }).fit(train, 6, 5);
+    const expected = await straight.predict(test);
+    straight.dispose?.();
+    const dir = tempDir();
+    const first: string[] = [], second: string[] = [];
+    (await spahgcMethod({
+      ...base,
+      checkpointDir: dir,
+      stopAfterEpochs: 2,
+      progress: (l) => first.push(l),
+    }).fit(train, 6, 5)).dispose?.();
+    assert.equal(first.filter((l) => /epoch \d\/4 loss/.test(l)).length, 2);
+    const resumed = await spahgcMethod({
+      ...base,
+      checkpointDir: dir,
+      progress: (l) => second.push(l),
+    }).fit(train, 6, 5);
+    assert.ok(second.some((l) => /resumed .* after epoch 2/.test(l)), second.join("\n"));
+    assert.deepEqual(
+      second.filter((l) => /epoch \d\/4 loss/.test(l)).map((l) => l.match(/epoch (\d)/)![1]),
+      ["3", "4"],
+    );
+    const got = await resumed.predict(test);
+    resumed.dispose?.();
+    const diff = got.reduce((m, v, i) => Math.max(m, Math.abs(v - expected[i])), 0);
+    assert.ok(diff < 1e-5, `resumed prediction differs from the uninterrupted run by ${diff}`);
+  });
+}
 
 Deno.test("a fold with a single training slice trains (self bank, fixed epochs) and says so", async () => {
   const [test, one] = prepared();
@@ -566,4 +579,83 @@ Deno.test("a fold with a single training slice trains (self bank, fixed epochs) 
   assert.equal(pred.length, test.n * 5);
   assert.ok(pred.every(Number.isFinite));
   p.dispose?.();
+});
+
+/** Per-gene Pearson r between two n × G matrices. */
+function geneR(a: Float32Array, b: Float32Array, G: number): number[] {
+  const n = a.length / G;
+  return Array.from({ length: G }, (_, j) => {
+    let ma = 0, mb = 0;
+    for (let i = 0; i < n; i++) {
+      ma += a[i * G + j] / n;
+      mb += b[i * G + j] / n;
+    }
+    let sab = 0, saa = 0, sbb = 0;
+    for (let i = 0; i < n; i++) {
+      const da = a[i * G + j] - ma, db = b[i * G + j] - mb;
+      sab += da * db;
+      saa += da * da;
+      sbb += db * db;
+    }
+    return sab / Math.sqrt(saa * sbb);
+  });
+}
+
+Deno.test("released pipeline: fold-standardised features and per-slice min–max targets remove the data's scales", async () => {
+  const slices = prepared();
+  const [test, ...train] = slices;
+  const fit = async (ps: PreparedSlice[], t: PreparedSlice) => {
+    const p = await spahgcMethod({
+      preset: "released",
+      config: { hidden: 8, heads: 2, layers: 2, seed: 1 },
+      graph: { Q: 3, K: 3 },
+      backend: "cpu",
+      lr: 1e-2,
+      epochs: 3,
+      selection: "fixed",
+      progress: () => {},
+    }).fit(ps, 6, 5);
+    try {
+      return await p.predict(t);
+    } finally {
+      p.dispose?.();
+    }
+  };
+  const base = await fit(train, test);
+  // Features: the same per-dimension affine change on every slice (training and test) leaves
+  // retrieval, network input and so the prediction unchanged.
+  const a = [3, 0.2, 7, 1, 0.5, 11], b = [-4, 9, 0, 2, 100, -3];
+  const rescaleX = (p: PreparedSlice) => ({
+    ...p,
+    x: Float32Array.from(p.x, (v, k) => a[k % 6] * v + b[k % 6]),
+  });
+  const xMoved = await fit(train.map(rescaleX), rescaleX(test));
+  const dx = xMoved.reduce((m, v, i) => Math.max(m, Math.abs(v - base[i])), 0);
+  assert.ok(dx < 1e-3, `prediction moved by ${dx} under a feature rescaling`);
+  // Targets: a different positive affine change per training slice and gene leaves each slice's
+  // [0, 1] targets, and so the per-gene correlation of the prediction with the truth, unchanged
+  // (only the map back to the data's scale moves).
+  const rescaleY = (p: PreparedSlice, si: number) => ({
+    ...p,
+    y: Float32Array.from(p.y, (v, k) => (1 + si + (k % 5)) * v + 10 * si - (k % 5)),
+  });
+  const yMoved = await fit(train.map(rescaleY), test);
+  const r0 = geneR(base, test.y, 5), r1 = geneR(yMoved, test.y, 5);
+  const dr = r0.reduce((m, v, j) => Math.max(m, Math.abs(v - r1[j])), 0);
+  assert.ok(dr < 1e-3, `per-gene r moved by ${dr} under per-slice target rescaling`);
+  assert.ok(yMoved.some((v, i) => Math.abs(v - base[i]) > 1e-2), "the map back uses the new scale");
+  // The paper pipeline (raw features) does see the feature scales: the invariance is the switch's.
+  const paper = await spahgcMethod({
+    config: { hidden: 8, heads: 2, layers: 2, seed: 1 },
+    graph: { Q: 3, K: 3 },
+    backend: "cpu",
+    epochs: 2,
+    selection: "fixed",
+    progress: () => {},
+  });
+  const p0 = await paper.fit(train, 6, 5), p1 = await paper.fit(train.map(rescaleX), 6, 5);
+  const q0 = await p0.predict(test), q1 = await p1.predict(rescaleX(test));
+  assert.ok(q0.some((v, i) => Math.abs(v - q1[i]) > 1e-3));
+  p0.dispose?.();
+  p1.dispose?.();
 });

@@ -96,8 +96,12 @@ function spahgcOptions(v: Record<string, string | boolean | undefined>): SpaHGCO
   const architecture = choiceOption(v, "architecture", ["paper", "released"]);
   if (architecture) config.architecture = architecture;
   const Q = num("Q", 1, 50), K = num("K", 1, 50);
-  if (Q !== undefined && !Number.isInteger(Q)) throw new UsageError(`--Q ${v.Q}: expected an integer`);
-  if (K !== undefined && !Number.isInteger(K)) throw new UsageError(`--K ${v.K}: expected an integer`);
+  if (Q !== undefined && !Number.isInteger(Q)) {
+    throw new UsageError(`--Q ${v.Q}: expected an integer`);
+  }
+  if (K !== undefined && !Number.isInteger(K)) {
+    throw new UsageError(`--K ${v.K}: expected an integer`);
+  }
   const ts = choiceOption(v, "ts", ["knn", "radius"]);
   const rs = choiceOption(v, "rs", ["cosine", "euclidean"]);
   const features = choiceOption(v, "feature-scale", ["raw", "fold"]);
@@ -558,17 +562,25 @@ const COMMANDS: Record<string, Command> = {
           "spahgc: paper (default: the paper's text) | released (the authors' released code, leak-free); the options below override it",
       },
       architecture: { type: "string", help: "spahgc: network details, paper | released" },
-      ts: { type: "string", help: "spahgc: TS edges, knn (Q nearest) | radius (√10 on the array, ≤ Q)" },
+      ts: {
+        type: "string",
+        help: "spahgc: TS edges, knn (Q nearest) | radius (√10 on the array, ≤ Q)",
+      },
       rs: { type: "string", help: "spahgc: RS edges, cosine (top-K) | euclidean (k = 3)" },
       "feature-scale": {
         type: "string",
-        help: "spahgc: image features as given (raw) | standardised with the fold's training slices (fold)",
+        help:
+          "spahgc: image features as given (raw) | standardised with the fold's training slices (fold)",
       },
       "target-scale": {
         type: "string",
-        help: "spahgc: targets standardised over training slices (fold) | min–max within each slice (section)",
+        help:
+          "spahgc: targets standardised over training slices (fold) | min–max within each slice (section)",
       },
-      "graph-order": { type: "string", help: "spahgc: training graphs shuffled each epoch | fixed" },
+      "graph-order": {
+        type: "string",
+        help: "spahgc: training graphs shuffled each epoch | fixed",
+      },
       masking: { type: "string", help: "spahgc: complementary (default) | random | none" },
       "target-encoder": { type: "string", help: "spahgc: paper (default) | released | ema" },
       loss: { type: "string", help: "spahgc: paper (default) | released" },

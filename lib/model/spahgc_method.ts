@@ -55,7 +55,11 @@ export interface SpaHGCPipeline {
   order: "shuffled" | "fixed";
 }
 
-export const PAPER_PIPELINE: SpaHGCPipeline = { features: "raw", targets: "fold", order: "shuffled" };
+export const PAPER_PIPELINE: SpaHGCPipeline = {
+  features: "raw",
+  targets: "fold",
+  order: "shuffled",
+};
 export const RELEASED_PIPELINE: SpaHGCPipeline = {
   features: "fold",
   targets: "section",
@@ -361,7 +365,9 @@ export function spahgcMethod(o: SpaHGCOptions = {}): Method {
         selection: selectionInfo,
         async predict(test) {
           const bank = buildBank(allBankSlices.filter((s) => s.name !== test.name), [test.name]);
-          const g = graphTensors(buildGraph(graphSlice({ ...test, x: scaleX(test.x) }), bank, graph));
+          const g = graphTensors(
+            buildGraph(graphSlice({ ...test, x: scaleX(test.x) }), bank, graph),
+          );
           try {
             return unscale(await trainer.net.predict(g));
           } finally {

@@ -21,20 +21,26 @@ const g = buildGraph(mk("T", 12, false), buildBank([mk("A", 10, true), mk("B", 9
   K: 4,
 });
 const y = tf.tensor2d(Float32Array.from({ length: 12 * M }, () => rng.uniform() * 3), [12, M]);
-const tr = new SpaHGCTrainer(
-  {
-    ...DEFAULT_CONFIG,
-    dim: d,
-    genes: M,
-    hidden: 8,
-    heads: 2,
-    layers: 2,
-    dropout: 0,
-    attnDropout: 0,
-  },
-  1e-2,
-  1e-4,
+const step = async (architecture: "paper" | "released") => {
+  const tr = new SpaHGCTrainer(
+    {
+      ...DEFAULT_CONFIG,
+      dim: d,
+      genes: M,
+      hidden: 8,
+      heads: 2,
+      layers: 2,
+      dropout: 0,
+      attnDropout: 0,
+      architecture,
+    },
+    1e-2,
+    1e-4,
+  );
+  const losses = await tr.trainStep(graphTensors(g), y);
+  const w = Array.from(await tr.net.params.vars.get("L1.cnda.tq.W")!.data());
+  return { losses, w };
+};
+console.log(
+  JSON.stringify({ backend, ...(await step("paper")), released: await step("released") }),
 );
-const losses = await tr.trainStep(graphTensors(g), y);
-const w = Array.from(await tr.net.params.vars.get("L1.cnda.tq.W")!.data());
-console.log(JSON.stringify({ backend, losses, w }));
