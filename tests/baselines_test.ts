@@ -256,14 +256,14 @@ Deno.test("parameter counts leave out the weights an ablation switches off (EGGN
   const cnda = L * (5 * d(h, h) + 3 * d(2 * h, h)) + d(genes, h) + 2 * h;
   const cnap = 3 * d(h, h);
   assert.equal(eggn.usedParameters(), total - yNorms - rs - cnda - cnap);
-  // Released: one input MLP for both node types, bias-free input projections, reference_y normed
-  // per CNDA layer instead of once.
+  // Released: one input MLP for both node types, bias-free input projections and SAGE root
+  // weights, reference_y normed per CNDA layer instead of once.
   const rel = mk({}, "released");
   const sharedMlp = d(h, h) + 2 * h; // rIn2 and rInNorm are not used
-  const biases = 4 * h; // tIn1, tIn2, rIn1 and refY biases
+  const biases = 4 * h + L * 2 * h; // tIn1, tIn2, rIn1, refY, and the SAGE root-weight biases
   assert.equal(
     rel.usedParameters(),
-    total - csSage - sharedMlp - biases - 2 * h /* refYNorm */,
+    total - csSage - sharedMlp - biases - 2 * h, /* refYNorm */
   );
   for (const n of [full, eggn, rel]) n.dispose();
 });

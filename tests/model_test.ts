@@ -32,6 +32,7 @@ import { spahgcMethod } from "../lib/model/spahgc_method.ts";
 import { Rng } from "../lib/mod.ts";
 import type { PreparedSlice } from "../lib/train/experiment.ts";
 import { tempDir } from "./helpers.ts";
+import { CHECKED_GRADIENTS, releasedForwardCase } from "./support/released_forward.ts";
 import { PROJECT_ROOT } from "../lib/mod.ts";
 
 await useBackend("cpu");
@@ -658,4 +659,31 @@ Deno.test("released pipeline: fold-standardised features and per-slice min–max
   assert.ok(q0.some((v, i) => Math.abs(v - q1[i]) > 1e-3));
   p0.dispose?.();
   p1.dispose?.();
+});
+
+Deno.test("the released network computes what the authors' model.py computes: prediction, loss, gradients", async () => {
+  // Reference values: tests/reference/released_forward.py ran the released files, unmodified,
+  // with this case's starting values (tests/support/released_forward.ts) on the same graph.
+  const want = JSON.parse(
+    await Deno.readTextFile(join(PROJECT_ROOT, "tests/fixtures/released_forward_expected.json")),
+  );
+  const got = releasedForwardCase();
+  const maxDiff = (a: ArrayLike<number>, b: number[]) =>
+    b.reduce((m, v, i) => Math.max(m, Math.abs(a[i] - v)), 0);
+  assert.equal(got.pred.length, want.pred.length);
+  const scale = Math.max(...want.pred.map(Math.abs));
+  assert.ok(maxDiff(got.pred, want.pred) < 1e-5 * scale + 1e-7, `${maxDiff(got.pred, want.pred)}`);
+  assert.ok(Math.abs(got.loss - want.loss) < 1e-5, `loss ${got.loss} vs ${want.loss}`);
+  for (const name of CHECKED_GRADIENTS) {
+    const w = want.gradients[name], g = got.gradients[name];
+    const sampled = w.values.map((_: number, k: number) => g[k * w.stride]);
+    const err = maxDiff(sampled, w.values) / w.scale;
+    assert.ok(
+      err < 1e-3,
+      `${name}: gradient differs from the released code's by ${err} (relative)`,
+    );
+  }
+  // The check can fail: the paper network from the same starting values is another function.
+  const paper = releasedForwardCase("paper");
+  assert.ok(maxDiff(paper.pred, want.pred) > 1e-2 * scale);
 });

@@ -197,7 +197,9 @@ export class SpaHGCNet {
     const released = this.cfg.architecture === "released";
     const used = (name: string) => {
       if (released && /^(rIn2|rInNorm|refYNorm)\./.test(name)) return false;
-      if (released && /^(tIn1|tIn2|rIn1|refY)\.b$/.test(name)) return false;
+      if (released && /^(tIn1|tIn2|rIn1|refY|L\d+\.(ts|rs|csT|csR)\.lin_r)\.b$/.test(name)) {
+        return false;
+      }
       if (/\.cnda\.yNorm\./.test(name)) return released && cnda;
       if (/^L\d+\.ts\./.test(name)) return !a.noTS;
       if (/^L\d+\.rs\./.test(name)) return !a.noRS;
@@ -255,10 +257,12 @@ export class SpaHGCNet {
     // the LeakyReLU the model applies to every node state after a layer reaches reference_y too,
     // so layer l sees LayerNorm_l(LeakyReLU^l(W_y y_r)).
     let refY = released ? dense(Dp("refY"), yR) : layerNorm(N("refYNorm"), dense(D("refY"), yR));
+    // GraphSAGE: lin_l (with bias) on the neighbours' mean + lin_r on the node itself, bias-free
+    // in PyG; `paper` kept a trainable lin_r bias too (redundant with lin_l's, but it moves).
     const sage = (name: string, src: tf.Tensor2D, dst: tf.Tensor2D, nb: Neighbourhood) =>
       tf.add(
         dense(D(`${name}.lin_l`), neighbourMean(src, nb)),
-        dense(D(`${name}.lin_r`), dst),
+        dense(Dp(`${name}.lin_r`), dst),
       ) as tf.Tensor2D;
     for (let l = 0; l < c.layers; l++) {
       const outT: tf.Tensor2D[] = [], outR: tf.Tensor2D[] = [];
@@ -301,7 +305,7 @@ export class SpaHGCNet {
           outR.push(
             tf.add(
               dense(D(`L${l}.csR.lin_l`), edgeMean(t, g.csRev)),
-              dense(D(`L${l}.csR.lin_r`), r),
+              dense(Dp(`L${l}.csR.lin_r`), r),
             ) as tf.Tensor2D,
           );
         }
