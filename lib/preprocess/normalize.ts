@@ -1,7 +1,9 @@
 /**
  * Expression normalisation: library-size scaling and log transforms, plus the released code's
- * target transform. Anything fitted (per-gene min/max) is fitted on training slices only and
- * applied to the others, so no statistic of a held-out slice leaks into training.
+ * log target transform. The released code's last step, per-gene min–max to [0, 1] within each
+ * section (each slice scaled by its own spots), is a switch of the SpaHGC pipeline
+ * (`targets: "section"` in `lib/model/spahgc_method.ts`), where it belongs: it is a model-side
+ * rescaling, and Pearson r does not see it. `MinMaxScaler` here is the fitted-on-training form.
  */
 import { CsrMatrix } from "../data/sparse.ts";
 
@@ -41,8 +43,10 @@ export type TargetTransform = "paper" | "released";
 /**
  * Spots × genes dense target for the given gene columns:
  * - `paper`: counts / total × 1e6, then ln(1 + x) (the paper's text);
- * - `released`: library-size normalise (to 1e6), ln(1 + x), then log10(1 + x) (the authors'
- *   code; its per-gene min–max step is `MinMaxScaler`, fitted separately on training slices).
+ * - `released`: library-size normalise (to 1e6), ln(1 + x), then log10(1 + x) — close to the
+ *   authors' code, which normalises to the median library size and takes log10(1 + x) twice
+ *   (scprep's `library_size_normalize` + `transform.log`, then `log10(1 + x)` in `dataset.py`),
+ *   and then scales each gene to [0, 1] within each section (see the module comment).
  * Library sizes use all genes of the slice, as in both sources.
  */
 export function expressionTarget(
