@@ -139,3 +139,36 @@ Deno.test("CLI: help, text output, usage errors and data errors have the right e
     "visium_tiny",
   ]);
 });
+
+Deno.test("CLI: SpaHGC's preset and switch flags are checked before any data is read or written", () => {
+  const out = tempDir();
+  const usage = (args: string[], message: RegExp) => {
+    const r = cli("train", "synthetic", "--out", join(out, "run"), ...args);
+    assert.equal(r.code, 2, `${args.join(" ")}: ${r.stderr}`);
+    assert.match(r.stderr, message);
+  };
+  usage(["--Q", "2.5"], /--Q 2\.5: expected an integer/);
+  usage(["--K", "0"], /--K 0: expected a number in \[1, 50\]/);
+  usage(["--preset", "authors"], /--preset.*paper.*released/);
+  usage(["--feature-scale", "zscore"], /--feature-scale.*raw.*fold/);
+  usage(["--target-scale", "minmax"], /--target-scale.*fold.*section/);
+  usage(["--graph-order", "random"], /--graph-order.*shuffled.*fixed/);
+  usage(["--architecture", "v2"], /--architecture.*paper.*released/);
+  // Nothing was written for a refused command.
+  assert.equal([...Deno.readDirSync(out)].length, 0);
+  // Help lists the switches.
+  const help = cli("train", "--help").stdout;
+  for (
+    const f of [
+      "--preset",
+      "--feature-scale",
+      "--target-scale",
+      "--graph-order",
+      "--architecture",
+      "--ts",
+      "--rs",
+    ]
+  ) {
+    assert.ok(help.includes(f), f);
+  }
+});

@@ -535,7 +535,10 @@ const COMMANDS: Record<string, Command> = {
         help:
           "spahgc/eggn: retrieved references per target (CS edges), default 7; knn: K (default: chosen on training slices)",
       },
-      alpha: { type: "string", help: "spahgc: target feature mask ratio, default 0.8" },
+      alpha: {
+        type: "string",
+        help: "spahgc: target feature mask ratio (preset paper 0.8, released 0.1)",
+      },
       beta: { type: "string", help: "spahgc: reference feature mask ratio, default 0.9" },
       epochs: {
         type: "string",
@@ -613,6 +616,8 @@ const COMMANDS: Record<string, Command> = {
       if (!name) throw new UsageError("missing <dataset>");
       const split = choiceOption<Split>(v, "split", ["slice", "patient"], "slice");
       const geneMode = choiceOption(v, "gene-mode", ["paper", "strict"], "paper");
+      // Options first: a usage error never waits for (or depends on) the data.
+      const method = methodByName((v.method as string | undefined) ?? "spahgc", spahgcOptions(v));
       const ds = await loadDataset(name, {
         dataDir: v["data-dir"] as string | undefined,
         log: new WarningLog(!v.json),
@@ -621,7 +626,7 @@ const COMMANDS: Record<string, Command> = {
       try {
         const report = await crossValidate({
           dataset: ds,
-          method: methodByName((v.method as string | undefined) ?? "spahgc", spahgcOptions(v)),
+          method,
           extractor: ex,
           split,
           slices: v.slices ? String(v.slices).split(",") : undefined,
