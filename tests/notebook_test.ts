@@ -5,7 +5,7 @@ import { checkExecuted, PROJECT_ROOT, runNotebook } from "../lib/mod.ts";
 import type { Notebook } from "../lib/notebook/runner.ts";
 import { splitCsvLine } from "../lib/eval/enrichment.ts";
 import { tempDir } from "./helpers.ts";
-import { jupyterAvailable } from "../lib/notebook/runner.ts";
+import { checkNotebooks, jupyterAvailable } from "../lib/notebook/runner.ts";
 
 const HAVE_JUPYTER = jupyterAvailable();
 if (!HAVE_JUPYTER) {
@@ -67,6 +67,52 @@ Deno.test("deno engine: code that does not compile fails the run on its first ce
   assert.equal(r.ok, false);
   assert.equal(r.failures[0].cell, 0);
   assert.match(r.failures[0].reason, /did not compile or load/);
+});
+
+const committedNotebooks = () =>
+  [...Deno.readDirSync(join(PROJECT_ROOT, "notebooks"))]
+    .filter((e) => e.isFile && e.name.endsWith(".ipynb"))
+    .map((e) => join(PROJECT_ROOT, "notebooks", e.name)).sort();
+
+Deno.test("every committed notebook type-checks, and is committed without outputs", async () => {
+  const paths = committedNotebooks();
+  assert.ok(paths.length >= 14, `${paths.length} notebooks`);
+  for (const c of await checkNotebooks(paths)) {
+    assert.ok(c.ok, `${c.path}:\n${c.errors.join("\n")}`);
+  }
+  for (const p of paths) {
+    const cells = (JSON.parse(Deno.readTextFileSync(p)) as Notebook).cells;
+    const run = cells.filter((c) =>
+      c.cell_type === "code" && (c.outputs?.length || c.execution_count)
+    );
+    assert.equal(
+      run.length,
+      0,
+      `${p}: ${run.length} code cells carry outputs (commit notebooks clean)`,
+    );
+  }
+});
+
+Deno.test("notebook check: a type error fails its notebook only, naming the cell and line", async () => {
+  const dir = tempDir();
+  const bad = join(dir, "bad.ipynb"), good = join(dir, "good.ipynb");
+  Deno.writeTextFileSync(
+    bad,
+    JSON.stringify(
+      nb([code("const a: number = 1;"), code('const b = 2;\nconst c: number = "x";')]),
+    ),
+  );
+  Deno.writeTextFileSync(good, JSON.stringify(nb([code("const a: number = 1;\nconsole.log(a);")])));
+  const [b, g] = await checkNotebooks([bad, good]);
+  assert.equal(g.ok, true);
+  assert.equal(b.ok, false);
+  assert.equal(b.errors.length, 1);
+  assert.match(b.errors[0], /TS2322/);
+  assert.ok(b.errors[0].includes(`${bad}, cell 2 line 2:`), b.errors[0]);
+  assert.deepEqual([...Deno.readDirSync(dir)].map((e) => e.name).sort(), [
+    "bad.ipynb",
+    "good.ipynb",
+  ]);
 });
 
 for (const engine of ["jupyter", "deno"] as const) {

@@ -8,7 +8,7 @@ import { join } from "node:path";
 import { DataError, WarningLog } from "../errors.ts";
 import { DATASETS, fetchDataset, loadDataset, PROJECT_ROOT } from "../data/registry.ts";
 import { summarizeDataset, summaryMarkdown } from "../data/summary.ts";
-import { runNotebook } from "../notebook/runner.ts";
+import { checkNotebooks, runNotebook } from "../notebook/runner.ts";
 import {
   DEFAULT_GENE_PARAMS,
   defaultGeneRecipe,
@@ -215,6 +215,26 @@ const COMMANDS: Record<string, Command> = {
           );
         }}
       return Promise.resolve(0);
+    },
+  },
+  "notebook check": {
+    usage: "spahgc notebook check [<notebook.ipynb>…] [--json]",
+    summary:
+      "type-check notebooks' code (all of notebooks/ by default); errors name the notebook and cell",
+    options: { json: { type: "boolean", help: "JSON output" } },
+    async run(paths, v) {
+      const nbs = paths.length ? paths : [...Deno.readDirSync(join(PROJECT_ROOT, "notebooks"))]
+        .filter((e) => e.isFile && e.name.endsWith(".ipynb"))
+        .map((e) => join(PROJECT_ROOT, "notebooks", e.name)).sort();
+      const checks = await checkNotebooks(nbs);
+      if (v.json) json(checks);
+      else {
+        for (const c of checks) {
+          console.log(`${c.ok ? "ok  " : "FAIL"} ${c.path}`);
+          for (const e of c.errors) console.log(e.replace(/^/gm, "  "));
+        }
+      }
+      return checks.every((c) => c.ok) ? 0 : 1;
     },
   },
   "notebook run": {

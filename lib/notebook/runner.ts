@@ -299,3 +299,76 @@ async function runWithDeno(
     Deno.removeSync(script);
   }
 }
+
+/** The code cells of a notebook as one TypeScript module (what `--engine deno` runs). */
+export function notebookModule(nb: Notebook): string {
+  return nb.cells.filter((c) => c.cell_type === "code").map((c) => src(c)).join("\n\n");
+}
+
+/** Type errors of one notebook: Deno's diagnostics, with the notebook's name in place of the temp file. */
+export interface NotebookCheck {
+  path: string;
+  ok: boolean;
+  errors: string[];
+}
+
+/**
+ * Type-checks notebooks: each notebook's code cells as one module beside it (so its relative
+ * imports resolve), all checked by one `deno check` (the library is checked once), the temporary
+ * modules removed afterwards. Deno's Jupyter kernel does not type-check, and `deno run` does not
+ * either, so without this a type error in a notebook would only show as a wrong result.
+ *
+ * @example
+ * ```ts
+ * const bad = (await checkNotebooks(["notebooks/table2_graph_ablation.ipynb"])).filter((c) => !c.ok);
+ * ```
+ */
+export async function checkNotebooks(paths: string[]): Promise<NotebookCheck[]> {
+  const modules = paths.map((p) => {
+    const path = resolve(p);
+    const nb = JSON.parse(Deno.readTextFileSync(path)) as Notebook;
+    const module = join(dirname(path), `.${basename(path)}.${Deno.pid}.check.ts`);
+    Deno.writeTextFileSync(module, notebookModule(nb));
+    // First module line of each code cell (cells are joined by one blank line), to name the cell.
+    const starts: { cell: number; line: number }[] = [];
+    let line = 1;
+    nb.cells.forEach((c, i) => {
+      if (c.cell_type !== "code") return;
+      starts.push({ cell: i, line });
+      line += src(c).split("\n").length + 1;
+    });
+    return { path: p, module, starts };
+  });
+  try {
+    const r = await new Deno.Command(Deno.execPath(), {
+      args: ["check", ...modules.map((m) => m.module)],
+      stdout: "piped",
+      stderr: "piped",
+      env: { NO_COLOR: "1" },
+    }).output();
+    if (r.success) return modules.map((m) => ({ path: m.path, ok: true, errors: [] }));
+    const text = new TextDecoder().decode(r.stderr) // NO_COLOR: no escape codes
+      .split("\n").filter((l) => !/^Check /.test(l)).join("\n");
+    const diagnostics = text.split(/\n\s*\n/).filter((d) => d.trim());
+    const checks = modules.map((m) => {
+      // Each diagnostic ends "at file:///…/.NAME.ipynb.PID.check.ts:L:C": say the cell instead.
+      const at = new RegExp(
+        `(?:file://)?${m.module.replace(/[.*+?^${}()|[\]\\]/g, "\\$&")}:(\\d+):(\\d+)`,
+        "g",
+      );
+      const errors = diagnostics.filter((d) => d.includes(basename(m.module))).map((d) =>
+        d.replace(at, (_, l: string, col: string) => {
+          const s = [...m.starts].reverse().find((x) => x.line <= Number(l)) ?? m.starts[0];
+          return `${m.path}, cell ${s.cell + 1} line ${Number(l) - s.line + 1}:${col}`;
+        }).trim()
+      );
+      return { path: m.path, ok: errors.length === 0, errors };
+    });
+    // A failure no notebook owns (an error in the library they import) fails them all.
+    return checks.some((c) => !c.ok)
+      ? checks
+      : checks.map((c) => ({ ...c, ok: false, errors: [text.trim()] }));
+  } finally {
+    for (const m of modules) Deno.removeSync(m.module);
+  }
+}
