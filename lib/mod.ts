@@ -60,7 +60,13 @@ export { decodeImage, encodePng, imageSize } from "./io/image.ts";
 export { writeFileAtomic } from "./io/files.ts";
 export { Rng } from "./util/random.ts";
 export { type Manifest, startManifest } from "./provenance/manifest.ts";
-export { checkExecuted, type NotebookResult, runNotebook } from "./notebook/runner.ts";
+export {
+  checkExecuted,
+  checkNotebooks,
+  type NotebookCheck,
+  type NotebookResult,
+  runNotebook,
+} from "./notebook/runner.ts";
 export { display, notebookParams } from "./notebook/params.ts";
 export {
   expressionTarget,
