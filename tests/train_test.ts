@@ -1,5 +1,7 @@
 /** Metrics, folds, the ridge baseline and the resumable cross-validation runner. */
 import assert from "node:assert/strict";
+import { CsrMatrix } from "../lib/data/sparse.ts";
+import { codeVersion } from "../lib/provenance/identity.ts";
 import { join } from "node:path";
 import { generateSynthetic, Rng } from "../lib/mod.ts";
 import { sliceMetrics } from "../lib/eval/metrics.ts";
@@ -123,7 +125,39 @@ Deno.test("cross-validation on the synthetic cohort learns image → expression,
     assert.deepEqual(again.folds.map((f) => f.pcc), r.folds.map((f) => f.pcc));
     await throwsWith(
       () => crossValidate({ ...opts, method: spyingRidge(seen), split: "patient" }),
-      "different run",
+      'split: "slice" → "patient"',
+    );
+    // Same settings, changed inputs: one slice's counts differ → refused, naming that slice.
+    const changed = {
+      ...ds,
+      slices: ds.slices.map((s, i) =>
+        i === 2
+          ? {
+            ...s,
+            counts: new CsrMatrix(
+              s.counts.nRows,
+              s.counts.nCols,
+              s.counts.indptr,
+              s.counts.indices,
+              s.counts.data.map((v, k) => (k === 0 ? v + 1 : v)),
+            ),
+          }
+          : s
+      ),
+    };
+    seen.length = 0;
+    await throwsWith(
+      () => crossValidate({ ...opts, dataset: changed, method: spyingRidge(seen) }),
+      `inputs.${ds.slices[2].name}:`,
+    );
+    assert.equal(seen.length, 0, "nothing was fitted for a refused run");
+    // A folder written by other code (or before identities held a code version) is refused too.
+    const cfgPath = join(out, "config.json");
+    const cfg = JSON.parse(Deno.readTextFileSync(cfgPath));
+    Deno.writeTextFileSync(cfgPath, JSON.stringify({ ...cfg, hash: "0ld", code: "older-code" }));
+    await throwsWith(
+      () => crossValidate({ ...opts, method: spyingRidge(seen) }),
+      `code: "older-code" → "${codeVersion()}"`,
     );
   } finally {
     ex.close();

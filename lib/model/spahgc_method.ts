@@ -28,6 +28,7 @@ import {
   SpaHGCTrainer,
 } from "./spahgc.ts";
 import { Rng } from "../util/random.ts";
+import { codeVersion, digestOf } from "../provenance/identity.ts";
 import { columnStats, standardiseColumns, unstandardiseColumns } from "../util/arrays.ts";
 
 /**
@@ -286,8 +287,16 @@ export function spahgcMethod(o: SpaHGCOptions = {}): Method {
         )
         : undefined;
       const trainer = new SpaHGCTrainer(cfg, params.lr, params.weightDecay);
+      // A checkpoint resumes only the same training: configuration, code and the training data.
       const key = createHash("sha256").update(
-        JSON.stringify({ train: train.map((t) => t.name), params, dim, G }),
+        JSON.stringify({
+          train: train.map((t) => t.name),
+          params,
+          dim,
+          G,
+          code: codeVersion(),
+          data: digestOf(...train.flatMap((t) => [t.name, t.x, t.y])),
+        }),
       ).digest("hex").slice(0, 12);
       if (o.checkpointDir) Deno.mkdirSync(o.checkpointDir, { recursive: true });
       const ckpt = o.checkpointDir ? join(o.checkpointDir, `spahgc-${key}.ckpt`) : undefined;

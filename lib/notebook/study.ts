@@ -18,6 +18,7 @@ import {
 import { methodByName } from "../model/methods.ts";
 import type { SpaHGCOptions } from "../model/spahgc_method.ts";
 import { crossValidate, type CvReport } from "../train/experiment.ts";
+import { codeVersion } from "../provenance/identity.ts";
 import type { Split } from "../train/cv.ts";
 import { evaluateRun, loadRun, type Run, type RunEvaluation } from "../eval/runs.ts";
 
@@ -112,6 +113,8 @@ export function runFolder(c: StudyConfig, o: StudyOptions): string {
     method: c.method,
     options: c.options ?? {},
     encoder: c.encoder ?? "builtin",
+    // A library change gives a new folder (the run is recomputed), never a resumed old one.
+    code: codeVersion(),
   });
   const hash = createHash("sha256").update(key).digest("hex").slice(0, 10);
   return join(o.runsDir ?? join(figuresRoot(), "runs"), `${c.method}-${hash}`);

@@ -13,6 +13,7 @@ import { expressionTarget, type TargetTransform } from "../preprocess/normalize.
 import { type GeneSelection, type GeneSelectionParams, selectGenes } from "../preprocess/hvg.ts";
 import { assertSameDim, type FeatureExtractor, sliceFeatures } from "../features/extractors.ts";
 import { meanStd, sliceMetrics } from "../eval/metrics.ts";
+import { codeVersion, digestOf, identityDifferences } from "../provenance/identity.ts";
 import { type Fold, makeFolds, type Split } from "./cv.ts";
 
 /** A slice ready for a method: features, targets and the slice itself. */
@@ -173,6 +174,21 @@ export async function crossValidate(o: CvOptions): Promise<CvReport> {
     encoderParams: o.extractor.params,
     slices: names,
     ...(o.testSetSelection ? { testSetSelection: true } : {}),
+    // What the numbers are computed from: the library's code and each slice's content (counts,
+    // genes, spots, embeddings), so a changed input at the same path is never resumed into.
+    code: codeVersion(),
+    inputs: Object.fromEntries(slices.map((s) => [
+      s.name,
+      digestOf(
+        s.counts.data,
+        s.counts.indices,
+        s.counts.indptr,
+        s.genes.join("\n"),
+        s.spots.join("\n"),
+        feats.get(s.name)!.x,
+      ),
+    ])),
+    ...(paperGenes ? { genes: digestOf(paperGenes.genes.join("\n")) } : {}),
   };
   if (o.testSetSelection) {
     notes.push(
@@ -186,8 +202,13 @@ export async function crossValidate(o: CvOptions): Promise<CvReport> {
     if (exists(cfgPath)) {
       const prev = JSON.parse(Deno.readTextFileSync(cfgPath));
       if (prev.hash !== configHash) {
+        const { hash: _h, dataset: _d, ...before } = prev;
+        const diff = identityDifferences(before, config);
         throw new DataError(
-          `output folder holds a different run (config ${prev.hash}, this one ${configHash}); choose another --out`,
+          `output folder holds a different run (config ${prev.hash}, this one ${configHash}): ${
+            diff.slice(0, 8).join("; ")
+          }${diff.length > 8 ? `; … ${diff.length - 8} more` : ""}. Its results were made from ` +
+            `other settings, inputs or code and are not reused: choose another --out, or delete the folder`,
           { file: cfgPath },
         );
       }
