@@ -214,7 +214,7 @@ const table = [
     SLICES.join(", ")
   }, built-in 276-d features, the 785 HisToGene genes, ln(1 + CPM) targets,` +
   ` ${values.epochs} epochs as a fixed budget — the last epoch is evaluated, no epoch is chosen on any slice).` +
-  ` Per-section values are means over the seeds that finished; Δ is the mean per-seed difference to \`released\` with the same seed.`,
+  ` Per-section values are means over the seeds that finished; Δ is the mean per-seed difference to \`released\` with the same seed. min / run: training and prediction summed over the six folds, as measured — with \`--parallel N\` several runs share the cores, so a run alone takes less.`,
   "",
   "Each `released-…` row turns one choice of the `released` preset back to the `paper` preset's (`spahgc train --help` lists the flags):",
   "- *features*: `fold` standardises every image-feature dimension with the fold's training slices (network input and cosine retrieval); `raw` uses them as the encoder wrote them.",
@@ -235,8 +235,27 @@ const table = [
   ...rows,
   ...authorsRows(),
   "",
+  ...rankedSwitches(),
+  "",
   ...selectionTable(),
 ].join("\n");
+/** The switches ordered by how much turning them back to the paper's choice costs (seed-paired Δ). */
+function rankedSwitches(): string[] {
+  const ds = CONFIGS.filter((c) => c.name.startsWith("released-")).flatMap((c) => {
+    const d = seeds.map((s) => {
+      const r = readRun(runDir(c.name, s)), ref = releasedMean(s);
+      return r && ref !== undefined ? mean(r.pcc) - ref : undefined;
+    }).filter((x): x is number => x !== undefined);
+    return d.length ? [{ what: c.what, d: mean(d), n: d.length }] : [];
+  }).sort((a, b) => a.d - b.d);
+  if (!ds.length) return [];
+  return [
+    "Ranked by Δ (most costly first; seeds per row in brackets): " +
+    ds.map((x) => `${x.what} ${x.d >= 0 ? "+" : ""}${f3(x.d)} [${x.n}]`).join("; ") + ".",
+    "",
+  ];
+}
+
 function authorsRows(): string[] {
   const files = values.authors?.split(",") ?? [];
   const ref = releasedMean(0);
