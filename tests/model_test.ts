@@ -32,6 +32,7 @@ import { spahgcMethod } from "../lib/model/spahgc_method.ts";
 import { Rng } from "../lib/mod.ts";
 import type { PreparedSlice } from "../lib/train/experiment.ts";
 import { tempDir } from "./helpers.ts";
+import { pearsonColumn } from "../lib/eval/metrics.ts";
 import { CHECKED_GRADIENTS, releasedForwardCase } from "./support/released_forward.ts";
 import { PROJECT_ROOT } from "../lib/mod.ts";
 
@@ -583,24 +584,8 @@ Deno.test("a fold with a single training slice trains (self bank, fixed epochs) 
 });
 
 /** Per-gene Pearson r between two n × G matrices. */
-function geneR(a: Float32Array, b: Float32Array, G: number): number[] {
-  const n = a.length / G;
-  return Array.from({ length: G }, (_, j) => {
-    let ma = 0, mb = 0;
-    for (let i = 0; i < n; i++) {
-      ma += a[i * G + j] / n;
-      mb += b[i * G + j] / n;
-    }
-    let sab = 0, saa = 0, sbb = 0;
-    for (let i = 0; i < n; i++) {
-      const da = a[i * G + j] - ma, db = b[i * G + j] - mb;
-      sab += da * db;
-      saa += da * da;
-      sbb += db * db;
-    }
-    return sab / Math.sqrt(saa * sbb);
-  });
-}
+const geneR = (a: Float32Array, b: Float32Array, G: number) =>
+  Array.from({ length: G }, (_, g) => pearsonColumn(a, b, a.length / G, G, g));
 
 Deno.test("released pipeline: fold-standardised features and per-slice min–max targets remove the data's scales", async () => {
   const slices = prepared();
