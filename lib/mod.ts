@@ -42,8 +42,8 @@ export {
   type LoadOptions,
   PROJECT_ROOT,
   resolveDatasetDir,
-} from "./data/registry.ts";
-export { type SliceSummary, summarizeDataset, summaryMarkdown } from "./data/summary.ts";
+} from "./datasets/registry.ts";
+export { type SliceSummary, summarizeDataset, summaryMarkdown } from "./datasets/summary.ts";
 export { findHer2stImage, listHer2stSections, readHer2st, readHer2stSection } from "./io/her2st.ts";
 export { readVisium, readVisiumDataset } from "./io/visium.ts";
 export {
@@ -99,12 +99,15 @@ export {
 } from "./features/extractors.ts";
 export { meanStd, pearsonColumn, type SliceMetrics, sliceMetrics } from "./eval/metrics.ts";
 export { makeFolds, type Split } from "./train/cv.ts";
+export { crossValidate, type CvReport } from "./train/experiment.ts";
+export type { Method, Predictor, PreparedSlice } from "./model/method.ts";
 export {
-  crossValidate,
-  type CvReport,
-  type Method,
-  type PreparedSlice,
-} from "./train/experiment.ts";
+  normalizeRunConfig,
+  type RunConfig,
+  runExperiment,
+  runIdentity,
+} from "./train/run_config.ts";
+export { EpochSelector, holdOut, type Selection, SELECTIONS } from "./model/selection.ts";
 export { ridgeMethod } from "./model/methods.ts";
 export { spahgcMethod, type SpaHGCOptions } from "./model/spahgc_method.ts";
 export {
@@ -158,11 +161,11 @@ export {
   readGeneSets,
   readGmt,
   readGoCsv,
-  toCsv,
   type TumourEnrichment,
   tumourEnrichment,
   writeGmt,
 } from "./eval/enrichment.ts";
+export { splitCsvLine, toCsv } from "./io/csv.ts";
 export {
   ablationCurveFigure,
   type Background,

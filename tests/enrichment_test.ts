@@ -9,9 +9,9 @@ import {
   overRepresentation,
   readGmt,
   readGoCsv,
-  toCsv,
   writeGmt,
 } from "../lib/eval/enrichment.ts";
+import { toCsv } from "../lib/io/csv.ts";
 import { HAVE_ANNDATA, HER2ST_DIR, python, tempDir, throwsWith, writeText } from "./helpers.ts";
 
 Deno.test({

@@ -103,7 +103,9 @@ export function cli(...args: string[]): { code: number; stdout: string; stderr: 
     args: ["run", "-A", join(PROJECT_ROOT, "lib/cli/main.ts"), ...args],
     stdout: "piped",
     stderr: "piped",
-    env: { NO_COLOR: "1" },
+    // `train` without --out keeps its run under $SPAHGC_RUNS_DIR: a fresh folder per call, so
+    // no test resumes another's run.
+    env: { NO_COLOR: "1", SPAHGC_RUNS_DIR: tempDir() },
   }).outputSync();
   return {
     code: r.code,

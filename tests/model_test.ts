@@ -30,7 +30,7 @@ import { nativeStatus, setNativeKernels } from "../lib/model/native.ts";
 import { buildBank, buildGraph, type GraphSlice, PAPER_GRAPH } from "../lib/graph/hetero.ts";
 import { spahgcMethod } from "../lib/model/spahgc_method.ts";
 import { Rng } from "../lib/mod.ts";
-import type { PreparedSlice } from "../lib/train/experiment.ts";
+import type { PreparedSlice } from "../lib/model/method.ts";
 import { tempDir } from "./helpers.ts";
 import { pearsonColumn } from "../lib/eval/metrics.ts";
 import { CHECKED_GRADIENTS, releasedForwardCase } from "./support/released_forward.ts";

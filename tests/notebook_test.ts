@@ -3,7 +3,7 @@ import assert from "node:assert/strict";
 import { join } from "node:path";
 import { checkExecuted, PROJECT_ROOT, runNotebook } from "../lib/mod.ts";
 import type { Notebook } from "../lib/notebook/runner.ts";
-import { splitCsvLine } from "../lib/eval/enrichment.ts";
+import { splitCsvLine } from "../lib/io/csv.ts";
 import { tempDir } from "./helpers.ts";
 import { checkNotebooks, jupyterAvailable } from "../lib/notebook/runner.ts";
 

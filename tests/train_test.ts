@@ -6,10 +6,14 @@ import { join } from "node:path";
 import { generateSynthetic, Rng } from "../lib/mod.ts";
 import { sliceMetrics } from "../lib/eval/metrics.ts";
 import { makeFolds } from "../lib/train/cv.ts";
+import { EpochSelector, holdOut } from "../lib/model/selection.ts";
 import { fitRidge } from "../lib/model/ridge.ts";
 import { ridgeMethod } from "../lib/model/methods.ts";
-import { crossValidate, type Method } from "../lib/train/experiment.ts";
+import { crossValidate } from "../lib/train/experiment.ts";
+import type { Method } from "../lib/model/method.ts";
 import { builtinExtractor } from "../lib/features/extractors.ts";
+import { exists } from "../lib/io/files.ts";
+import { PROJECT_ROOT } from "../lib/paths.ts";
 import { cli, cliJson, HAVE_ANNDATA, HER2ST_DIR, python, tempDir, throwsWith } from "./helpers.ts";
 
 Deno.test("slice PCC, RMSE and excluded constant genes match numpy/scipy", () => {
@@ -52,6 +56,41 @@ Deno.test("leave-one-slice-out and leave-one-patient-out folds never put a test 
     train: ["A1", "A2"],
   }]);
   assert.throws(() => makeFolds([s[0], s[1]], "patient"), /at least 2 patients/);
+});
+
+Deno.test("the selection rule: validation holds out the last training slice by name, never a test slice", () => {
+  const [a, b, c] = [{ name: "C3" }, { name: "B4" }, { name: "C6" }];
+  const v = holdOut([a, b, c], "validation");
+  assert.equal(v.validation, c);
+  assert.deepEqual(v.fit, [a, b]);
+  assert.equal(v.testSet, false);
+  // Two training slices: nothing to spare, the last epoch is kept.
+  assert.deepEqual(holdOut([a, b], "validation"), { fit: [a, b], testSet: false });
+  assert.deepEqual(holdOut([a, b, c], "fixed"), { fit: [a, b, c], testSet: false });
+  const t = { name: "T" };
+  assert.deepEqual(holdOut([a, b, c], "test-set", t), {
+    fit: [a, b, c],
+    validation: t,
+    testSet: true,
+  });
+  assert.throws(() => holdOut([a, b, c], "test-set"), /testSetSelection mode/);
+
+  const sel = new EpochSelector(5);
+  assert.deepEqual([0.2, 0.3, 0.3, 0.1].map((p, i) => sel.offer(i + 1, p)), [
+    true,
+    true,
+    false,
+    false,
+  ]);
+  assert.deepEqual(sel.report(v), {
+    epochs: 5,
+    bestEpoch: 2, // a tie keeps the earlier epoch
+    validationSlice: "C6",
+    testSetSelection: false,
+    validationPcc: 0.3,
+  });
+  assert.equal(new EpochSelector(5).report(holdOut([a, b], "validation")).bestEpoch, 5);
+  assert.equal(sel.offer(6, NaN), false); // a NaN PCC (constant prediction) never wins
 });
 
 Deno.test("ridge recovers a linear map and picks λ from training slices only", () => {
@@ -249,6 +288,38 @@ Deno.test("CLI: train --method spahgc reports the backend and device it used, an
   assert.match(again.stderr, /already done, skipped/);
   assert.deepEqual(JSON.parse(again.stdout).folds, rep.folds);
   assert.equal(cli("train", "synthetic", "--ablation", "no-xyz").code, 2);
+  // A finished fold's checkpoints are gone; what wrote the folder is recorded.
+  assert.equal(exists(join(out, "checkpoints")), false);
+  const cfg = JSON.parse(Deno.readTextFileSync(join(out, "config.json")));
+  assert.equal(cfg.provenance.software.spahgc, "0.1.0");
+  assert.ok("commit" in cfg.provenance.git && "dirty" in cfg.provenance.git);
+  assert.match(cfg.code, /^[0-9a-f]{12}$/);
+  assert.ok(Object.keys(cfg.inputs).length >= 2);
+});
+
+Deno.test("CLI: train without --out keeps its run in a folder named by its identity, says where, and resumes it", () => {
+  const runs = tempDir();
+  const args = ["train", "synthetic", "--method", "spahgc", "--epochs", "1", "--folds", "P2_S1"];
+  const run = (...extra: string[]) =>
+    new Deno.Command(Deno.execPath(), {
+      args: ["run", "-A", join(PROJECT_ROOT, "lib/cli/main.ts"), ...args, ...extra],
+      env: { NO_COLOR: "1", SPAHGC_RUNS_DIR: runs },
+      stdout: "piped",
+      stderr: "piped",
+    }).outputSync();
+  const first = run("--keep-checkpoints");
+  const err = new TextDecoder().decode(first.stderr);
+  assert.ok(first.success, err);
+  const dir = err.match(/run folder: (\S+)/)?.[1];
+  assert.ok(dir?.startsWith(join(runs, "spahgc-")), err);
+  assert.ok(exists(join(dir!, "P2_S1.metrics.json")));
+  assert.ok(exists(join(dir!, "checkpoints")), "--keep-checkpoints keeps them");
+  const second = new TextDecoder().decode(run().stderr);
+  assert.ok(second.includes(`run folder: ${dir}`), second);
+  assert.match(second, /already done, skipped/);
+  // Another setting, another folder.
+  const other = new TextDecoder().decode(run("--seed", "1").stderr).match(/run folder: (\S+)/)?.[1];
+  assert.ok(other && other !== dir);
 });
 
 Deno.test("CLI: graph --json prints node, edge and degree statistics, never with the target in its bank", () => {

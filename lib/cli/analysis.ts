@@ -7,7 +7,7 @@
  */
 import { join } from "node:path";
 import { DataError, WarningLog } from "../errors.ts";
-import { loadDataset } from "../data/registry.ts";
+import { loadDataset } from "../datasets/registry.ts";
 import type { Dataset } from "../data/slice.ts";
 import {
   aggregateSeeds,

@@ -6,8 +6,9 @@
 import { parseArgs } from "node:util";
 import { join } from "node:path";
 import { DataError, WarningLog } from "../errors.ts";
-import { DATASETS, fetchDataset, loadDataset, PROJECT_ROOT } from "../data/registry.ts";
-import { summarizeDataset, summaryMarkdown } from "../data/summary.ts";
+import { DATASETS, fetchDataset, loadDataset } from "../datasets/registry.ts";
+import { PROJECT_ROOT } from "../paths.ts";
+import { summarizeDataset, summaryMarkdown } from "../datasets/summary.ts";
 import { checkNotebooks, runNotebook } from "../notebook/runner.ts";
 import {
   DEFAULT_GENE_PARAMS,
@@ -19,11 +20,10 @@ import {
 } from "../preprocess/hvg.ts";
 import { defaultCacheDir, parseEncoder, sliceFeatures } from "../features/extractors.ts";
 import { exportEmbeddingsCsv, parseColumns } from "../features/export.ts";
-import { methodByName } from "../model/methods.ts";
 import type { SpaHGCOptions } from "../model/spahgc_method.ts";
 import type { Ablation } from "../model/spahgc.ts";
 import { BACKEND_NAMES } from "../model/backend.ts";
-import { crossValidate } from "../train/experiment.ts";
+import { type RunConfig, runExperiment, runIdentity } from "../train/run_config.ts";
 import {
   buildBank,
   buildGraph,
@@ -35,6 +35,7 @@ import {
 import { expressionTarget } from "../preprocess/normalize.ts";
 import type { Slice } from "../data/slice.ts";
 import type { Split } from "../train/cv.ts";
+import { SELECTIONS } from "../model/selection.ts";
 
 import { choiceOption, type Command, json, UsageError } from "./command.ts";
 import { ANALYSIS_COMMANDS } from "./analysis.ts";
@@ -123,8 +124,7 @@ function spahgcOptions(v: Record<string, string | boolean | undefined>): SpaHGCO
     },
     epochs: num("epochs", 1, 100000),
     backend: choiceOption(v, "backend", BACKEND_NAMES),
-    selection: choiceOption(v, "selection", ["validation", "fixed", "test-set"]),
-    checkpointDir: v.out ? join(String(v.out), "checkpoints") : undefined,
+    selection: choiceOption(v, "selection", SELECTIONS),
   };
 }
 
@@ -626,7 +626,12 @@ const COMMANDS: Record<string, Command> = {
       ...GENE_OPTIONS,
       out: {
         type: "string",
-        help: "output folder: predictions (.h5ad) and metrics per test slice; reruns resume",
+        help:
+          "run folder: predictions (.h5ad) and metrics per test slice; reruns resume (default $SPAHGC_RUNS_DIR or runs/, then <method>-<identity>; printed)",
+      },
+      "keep-checkpoints": {
+        type: "boolean",
+        help: "keep each fold's training checkpoints (default: deleted once the fold is done)",
       },
       cache: { type: "string", help: "feature cache folder or 'none'" },
       "data-dir": { type: "string", help: "data directory" },
@@ -636,51 +641,54 @@ const COMMANDS: Record<string, Command> = {
       if (!name) throw new UsageError("missing <dataset>");
       const split = choiceOption<Split>(v, "split", ["slice", "patient"], "slice");
       const geneMode = choiceOption(v, "gene-mode", ["paper", "strict"], "paper");
-      // Options first: a usage error never waits for (or depends on) the data.
-      const method = methodByName((v.method as string | undefined) ?? "spahgc", spahgcOptions(v));
-      const ds = await loadDataset(name, {
+      // Options first (runExperiment builds the method before it reads anything): a usage
+      // error never waits for, or depends on, the data.
+      const options = spahgcOptions(v);
+      const method = (v.method as string | undefined) ?? "spahgc";
+      const config: RunConfig = {
+        dataset: name,
         dataDir: v["data-dir"] as string | undefined,
-        log: new WarningLog(!v.json),
+        slices: v.slices ? String(v.slices).split(",") : undefined,
+        split,
+        folds: v.folds ? String(v.folds).split(",") : undefined,
+        genes: geneParams(name, v),
+        geneMode,
+        encoder: (v.encoder as string | undefined) ?? "builtin",
+        method,
+        options,
+      };
+      // Results are always kept: without --out, in a folder named by the run's identity (the
+      // same command resumes it; any other setting or code gets another).
+      const out = (v.out as string | undefined) ??
+        join(Deno.env.get("SPAHGC_RUNS_DIR") ?? "runs", `${method}-${runIdentity(config)}`);
+      console.error(`run folder: ${out}`);
+      const report = await runExperiment(config, {
+        out,
+        cacheDir: v.cache === "none" ? null : (v.cache as string | undefined),
+        warnings: new WarningLog(!v.json),
+        keepCheckpoints: v["keep-checkpoints"] === true,
       });
-      const ex = parseEncoder((v.encoder as string | undefined) ?? "builtin");
-      try {
-        const report = await crossValidate({
-          dataset: ds,
-          method,
-          extractor: ex,
-          split,
-          slices: v.slices ? String(v.slices).split(",") : undefined,
-          folds: v.folds ? String(v.folds).split(",") : undefined,
-          geneParams: geneParams(name, v),
-          geneMode,
-          out: v.out as string | undefined,
-          cacheDir: v.cache === "none" ? null : (v.cache as string | undefined),
-          testSetSelection: v.selection === "test-set",
-        });
-        if (v.json) json(report);
-        else {
+      if (v.json) json(report);
+      else {
+        console.log(
+          `${report.method}, ${report.split} split, ${report.folds.length} test slices, encoder ${report.encoder}, target ${report.target}`,
+        );
+        console.log(
+          "| test | PCC | RMSE | top-50 PCC | genes excluded | s |\n|---|---:|---:|---:|---:|---:|",
+        );
+        for (const f of report.folds) {
           console.log(
-            `${report.method}, ${report.split} split, ${report.folds.length} test slices, encoder ${report.encoder}, target ${report.target}`,
+            `| ${f.test} | ${f.pcc.toFixed(4)} | ${f.rmse.toFixed(4)} | ${
+              f.top50.toFixed(4)
+            } | ${f.genesExcluded} | ${f.seconds} |`,
           );
-          console.log(
-            "| test | PCC | RMSE | top-50 PCC | genes excluded | s |\n|---|---:|---:|---:|---:|---:|",
-          );
-          for (const f of report.folds) {
-            console.log(
-              `| ${f.test} | ${f.pcc.toFixed(4)} | ${f.rmse.toFixed(4)} | ${
-                f.top50.toFixed(4)
-              } | ${f.genesExcluded} | ${f.seconds} |`,
-            );
-          }
-          console.log(
-            `mean PCC ${report.mean.pcc.toFixed(4)} ± ${report.std.pcc.toFixed(4)}, RMSE ${
-              report.mean.rmse.toFixed(4)
-            } ± ${report.std.rmse.toFixed(4)} (per slice, not pooled)`,
-          );
-          for (const n of report.notes) console.log(`note: ${n}`);
         }
-      } finally {
-        await ex.close();
+        console.log(
+          `mean PCC ${report.mean.pcc.toFixed(4)} ± ${report.std.pcc.toFixed(4)}, RMSE ${
+            report.mean.rmse.toFixed(4)
+          } ± ${report.std.rmse.toFixed(4)} (per slice, not pooled)`,
+        );
+        for (const n of report.notes) console.log(`note: ${n}`);
       }
       return 0;
     },

@@ -9,6 +9,7 @@
 import { DataError } from "../errors.ts";
 import { readBytes } from "../io/files.ts";
 import { benjaminiHochberg, mannWhitneyU } from "./stats.ts";
+import { splitCsvLine } from "../io/csv.ts";
 
 export interface DeRow {
   gene: string;
@@ -119,28 +120,6 @@ export function readGmt(path: string): GeneSet[] {
   return sets;
 }
 
-/** Splits one CSV line with RFC 4180 quoting (fields may hold commas and doubled quotes). */
-export function splitCsvLine(line: string): string[] {
-  const out: string[] = [];
-  let cur = "", quoted = false;
-  for (let i = 0; i < line.length; i++) {
-    const ch = line[i];
-    if (quoted) {
-      if (ch === '"' && line[i + 1] === '"') {
-        cur += '"';
-        i++;
-      } else if (ch === '"') quoted = false;
-      else cur += ch;
-    } else if (ch === '"') quoted = true;
-    else if (ch === ",") {
-      out.push(cur);
-      cur = "";
-    } else cur += ch;
-  }
-  out.push(cur);
-  return out;
-}
-
 /** Reads a g:Profiler GO CSV export (columns initial_alias, name, …) as one gene set per GO term. */
 export function readGoCsv(path: string): GeneSet[] {
   const lines = new TextDecoder().decode(readBytes(path, "GO CSV")).split(/\r?\n/).filter((l) =>
@@ -215,25 +194,6 @@ export function overRepresentation(
   }).filter((r) => r.setSize >= minSize);
   benjaminiHochberg(rows.map((r) => r.pValue)).forEach((v, i) => (rows[i].padj = v));
   return rows.sort((a, b) => a.pValue - b.pValue);
-}
-
-const csvField = (
-  v: unknown,
-) => (typeof v === "string" && /[",\n]/.test(v) ? `"${v.replaceAll('"', '""')}"` : String(v));
-
-/** CSV text of rows (header from the first row's keys; arrays joined by ';'). */
-export function toCsv(rows: object[]): string {
-  if (rows.length === 0) return "";
-  const keys = Object.keys(rows[0]);
-  return [
-    keys.join(","),
-    ...rows.map((r) =>
-      keys.map((k) => {
-        const v = (r as Record<string, unknown>)[k];
-        return csvField(Array.isArray(v) ? v.join(";") : v);
-      }).join(",")
-    ),
-  ].join("\n") + "\n";
 }
 
 /** A gene list ready to paste into g:Profiler or Enrichr (one symbol per line). */

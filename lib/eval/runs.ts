@@ -11,6 +11,7 @@ import { exists } from "../io/files.ts";
 import { type AnnData, readH5ad } from "../io/h5ad.ts";
 import type { Dataset } from "../data/slice.ts";
 import { expressionTarget, type TargetTransform } from "../preprocess/normalize.ts";
+import { RUN_FILES } from "../provenance/run_folder.ts";
 import { meanStd, sliceMetrics } from "./metrics.ts";
 import {
   type Alternative,
@@ -54,7 +55,7 @@ export interface Run {
 function runSeconds(dir: string): number | null {
   const perFold = new Map<string, number>();
   for (const e of Deno.readDirSync(dir)) {
-    if (!e.isFile || !e.name.endsWith(".metrics.json")) continue;
+    if (!e.isFile || !e.name.endsWith(RUN_FILES.metricsSuffix)) continue;
     const m = JSON.parse(Deno.readTextFileSync(join(dir, e.name)));
     if (typeof m.seconds === "number") {
       perFold.set(String(m.fold), Math.max(perFold.get(String(m.fold)) ?? 0, m.seconds));
@@ -152,7 +153,7 @@ function dense(ad: AnnData, file: string): Float32Array {
  * from `config.json`).
  */
 export async function loadRun(dir: string, truth?: Dataset): Promise<Run> {
-  const cfgPath = join(dir, "config.json");
+  const cfgPath = join(dir, RUN_FILES.config);
   if (!exists(cfgPath)) {
     throw new DataError("not a run folder: no config.json (expected `spahgc train --out` output)", {
       file: dir,
@@ -160,7 +161,7 @@ export async function loadRun(dir: string, truth?: Dataset): Promise<Run> {
   }
   const config = JSON.parse(Deno.readTextFileSync(cfgPath)) as Record<string, unknown>;
   const files = [...Deno.readDirSync(dir)]
-    .filter((e) => e.isFile && e.name.endsWith(".predictions.h5ad"))
+    .filter((e) => e.isFile && e.name.endsWith(RUN_FILES.predictionsSuffix))
     .map((e) => e.name)
     .sort();
   if (!files.length) {
@@ -175,7 +176,7 @@ export async function loadRun(dir: string, truth?: Dataset): Promise<Run> {
   for (const name of files) {
     const file = join(dir, name);
     const ad = await readH5ad(file);
-    const test = String(ad.uns.test_slice ?? name.replace(/\.predictions\.h5ad$/, ""));
+    const test = String(ad.uns.test_slice ?? name.slice(0, -RUN_FILES.predictionsSuffix.length));
     const pred: Expression = { spots: ad.obsNames, genes: ad.varNames, values: dense(ad, file) };
     let truthExpr: Expression;
     const layer = ad.layers?.measured;

@@ -12,7 +12,7 @@ import { exists, writeFileAtomic } from "../io/files.ts";
 import { extractPatches, type PatchSet } from "./patches.ts";
 import { BUILTIN_DIM, BUILTIN_VERSION, BuiltinEncoderPool } from "./builtin.ts";
 import { readEmbeddingFile } from "./precomputed.ts";
-import { PROJECT_ROOT } from "../data/registry.ts";
+import { PROJECT_ROOT } from "../paths.ts";
 
 /** One embedding per spot of a slice, row-major n × dim, in the slice's spot order. */
 export interface Embeddings {

@@ -4,7 +4,7 @@
  * features and genes.
  */
 import { DataError } from "../errors.ts";
-import type { Method } from "../train/experiment.ts";
+import type { Method } from "./method.ts";
 import { DEFAULT_LAMBDAS, fitRidge } from "./ridge.ts";
 import { spahgcMethod, type SpaHGCOptions } from "./spahgc_method.ts";
 import { knnMethod } from "./baselines/knn.ts";

@@ -12,7 +12,7 @@
 import { createHash } from "node:crypto";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
-import { PROJECT_ROOT } from "../data/registry.ts";
+import { PROJECT_ROOT } from "../paths.ts";
 
 const SOURCE = join(dirname(fileURLToPath(import.meta.url)), "native", "kernels.c");
 const FLAGS = ["-O3", "-march=native", "-fopenmp-simd", "-std=c11", "-shared", "-fPIC"];

@@ -18,7 +18,7 @@ import {
   toGraphSlice,
 } from "../graph/hetero.ts";
 import { sliceMetrics } from "../eval/metrics.ts";
-import type { Method, Predictor, PreparedSlice } from "../train/experiment.ts";
+import type { Method, Predictor, PreparedSlice } from "./method.ts";
 import { type BackendName, deviceDescription, tf, useBackend } from "./backend.ts";
 import {
   DEFAULT_CONFIG,
@@ -27,6 +27,7 @@ import {
   type SpaHGCConfig,
   SpaHGCTrainer,
 } from "./spahgc.ts";
+import { EpochSelector, holdOut, type Selection } from "./selection.ts";
 import { Rng } from "../util/random.ts";
 import { codeVersion, digestOf } from "../provenance/identity.ts";
 import { columnStats, standardiseColumns, unstandardiseColumns } from "../util/arrays.ts";
@@ -81,7 +82,7 @@ export interface SpaHGCOptions {
    * `test-set`: best epoch on the test slice (the released code's protocol — only with
    * `testSetSelection` in the runner, and always labelled).
    */
-  selection?: "validation" | "fixed" | "test-set";
+  selection?: Selection;
   backend?: BackendName;
   /** Folder for per-fold checkpoints (resume); none = no checkpoints. */
   checkpointDir?: string;
@@ -245,18 +246,17 @@ export function spahgcMethod(o: SpaHGCOptions = {}): Method {
       }
       train = train.map((t) => ({ ...t, x: scaleX(t.x), y: scale(t.y) }));
       const gs = new Map(train.map((t) => [t.name, graphSlice(t)]));
-      const sorted = [...train].sort((a, b) => a.name.localeCompare(b.name));
-      if (selection === "test-set" && !peek?.length) {
-        throw new Error("selection 'test-set' needs the runner's testSetSelection mode");
-      }
       // Test-set selection validates on the (first) test slice: all training slices are fitted.
-      const peeked = selection === "test-set"
-        ? { ...peek![0], x: scaleX(peek![0].x), y: scale(peek![0].y) }
-        : undefined;
-      if (peeked) gs.set(peeked.name, graphSlice(peeked));
-      const val = peeked ??
-        (selection === "validation" && train.length >= 3 ? sorted[sorted.length - 1] : undefined);
-      const fitSlices = train.filter((t) => t !== val);
+      const held = holdOut(
+        train,
+        selection,
+        selection === "test-set" && peek?.length
+          ? { ...peek[0], x: scaleX(peek[0].x), y: scale(peek[0].y) }
+          : undefined,
+      );
+      const val = held.validation;
+      if (held.testSet) gs.set(val!.name, graphSlice(val!));
+      const fitSlices = held.fit;
       const shuffleSeed = cfg.ablation.shuffleReferenceExpression ? cfg.seed + 99 : undefined;
       const excludeFor = (target: string) => [target, ...(val ? [val.name] : [])];
       // A single training slice has no other slice to retrieve from: its bank is itself, same spot
@@ -310,6 +310,7 @@ export function spahgcMethod(o: SpaHGCOptions = {}): Method {
         if (bestPath && exists(bestPath)) bestState = loadState(bestPath).state;
         log(`resumed from ${ckpt} after epoch ${meta.epoch}`);
       }
+      const selector = new EpochSelector(epochs, meta.best);
       const t0 = performance.now();
       const lastEpoch = Math.min(epochs, meta.epoch + (o.stopAfterEpochs ?? Infinity));
       for (let epoch = meta.epoch + 1; epoch <= lastEpoch; epoch++) {
@@ -328,8 +329,8 @@ export function spahgcMethod(o: SpaHGCOptions = {}): Method {
         let valPcc: number | null = null;
         if (valGraph && val) {
           valPcc = sliceMetrics(await trainer.net.predict(valGraph), val.y, val.n, G).pcc;
-          if (valPcc > meta.best.pcc) {
-            meta.best = { epoch, pcc: valPcc };
+          if (selector.offer(epoch, valPcc)) {
+            meta.best = selector.best;
             bestState = await trainer.state();
             if (bestPath) saveState(bestPath, meta, bestState);
           }
@@ -357,12 +358,8 @@ export function spahgcMethod(o: SpaHGCOptions = {}): Method {
       const selectionInfo = {
         backend,
         device: deviceDescription(),
-        epochs,
-        bestEpoch: val ? meta.best.epoch : epochs,
-        validationSlice: val?.name ?? null,
-        testSetSelection: peeked !== undefined,
+        ...selector.report(held),
         parameters: trainer.net.usedParameters(),
-        validationPcc: val ? meta.best.pcc : null,
         secondsPerEpoch: meta.history.length
           ? meta.history.reduce((a, h) => a + h.seconds, 0) / meta.history.length
           : null,

@@ -4,21 +4,19 @@
  * (so notebooks that need the same run — Table 1's SpaHGC and Table 2's "full" row — share it,
  * and a killed notebook resumes), and read them back as evaluations.
  */
-import { createHash } from "node:crypto";
 import { join } from "node:path";
 import { WarningLog } from "../errors.ts";
-import { DATASETS, loadDataset, PROJECT_ROOT, resolveDatasetDir } from "../data/registry.ts";
+import { DATASETS, loadDataset, resolveDatasetDir } from "../datasets/registry.ts";
+import { PROJECT_ROOT } from "../paths.ts";
 import type { Dataset } from "../data/slice.ts";
-import { parseEncoder } from "../features/extractors.ts";
 import {
   DEFAULT_GENE_PARAMS,
   defaultGeneRecipe,
   type GeneSelectionParams,
 } from "../preprocess/hvg.ts";
-import { methodByName } from "../model/methods.ts";
 import type { SpaHGCOptions } from "../model/spahgc_method.ts";
-import { crossValidate, type CvReport } from "../train/experiment.ts";
-import { codeVersion } from "../provenance/identity.ts";
+import type { CvReport } from "../train/experiment.ts";
+import { type RunConfig, runExperiment, runIdentity } from "../train/run_config.ts";
 import type { Split } from "../train/cv.ts";
 import { evaluateRun, loadRun, type Run, type RunEvaluation } from "../eval/runs.ts";
 
@@ -102,22 +100,29 @@ export interface StudyOptions {
   log?: (line: string) => void;
 }
 
-/** Folder of a configuration's run: a hash of everything that determines its numbers. */
-export function runFolder(c: StudyConfig, o: StudyOptions): string {
-  const key = JSON.stringify({
+/** A study configuration as the experiment core's run configuration. */
+export function studyRunConfig(c: StudyConfig, o: StudyOptions): RunConfig {
+  return {
     dataset: o.data.dataset.name,
     slices: o.data.slices,
-    genes: o.data.geneParams,
     split: o.split ?? "slice",
-    folds: o.folds ?? null,
-    method: c.method,
-    options: c.options ?? {},
+    folds: o.folds,
+    genes: o.data.geneParams,
     encoder: c.encoder ?? "builtin",
-    // A library change gives a new folder (the run is recomputed), never a resumed old one.
-    code: codeVersion(),
-  });
-  const hash = createHash("sha256").update(key).digest("hex").slice(0, 10);
-  return join(o.runsDir ?? join(figuresRoot(), "runs"), `${c.method}-${hash}`);
+    method: c.method,
+    options: c.options,
+  };
+}
+
+/**
+ * Folder of a configuration's run, named by the experiment core's identity (settings and code
+ * version), so notebooks needing the same run share it and a library change gives a new folder.
+ */
+export function runFolder(c: StudyConfig, o: StudyOptions): string {
+  return join(
+    o.runsDir ?? join(figuresRoot(), "runs"),
+    `${c.method}-${runIdentity(studyRunConfig(c, o))}`,
+  );
 }
 
 /** Runs (or resumes, or reuses) each configuration and evaluates it from its run folder. */
@@ -126,35 +131,21 @@ export async function runStudy(configs: StudyConfig[], o: StudyOptions): Promise
   const log = o.log ?? ((l: string) => console.error(l));
   for (const c of configs) {
     const dir = runFolder(c, o);
-    const ex = parseEncoder(c.encoder ?? "builtin");
-    try {
-      const t0 = performance.now();
-      const report = await crossValidate({
-        dataset: o.data.dataset,
-        method: methodByName(c.method, {
-          ...c.options,
-          checkpointDir: join(dir, "checkpoints"),
-          progress: c.options?.progress ?? (() => {}),
-        }),
-        extractor: ex,
-        split: o.split ?? "slice",
-        slices: o.data.slices,
-        folds: o.folds,
-        geneParams: o.data.geneParams,
-        out: dir,
-        progress: () => {},
-        testSetSelection: c.options?.selection === "test-set",
-      });
-      const run = await loadRun(dir);
-      out.push({ label: c.label, config: c, run, evaluation: evaluateRun(run), report });
-      log(
-        `${c.label}: PCC ${report.mean.pcc.toFixed(4)} over ${report.folds.length} test slice(s) (${
-          ((performance.now() - t0) / 1000).toFixed(1)
-        } s this call; run folder ${dir})`,
-      );
-    } finally {
-      await ex.close();
-    }
+    const t0 = performance.now();
+    const report = await runExperiment(
+      {
+        ...studyRunConfig(c, o),
+        options: { ...c.options, progress: c.options?.progress ?? (() => {}) },
+      },
+      { out: dir, data: o.data.dataset, log: () => {} },
+    );
+    const run = await loadRun(dir);
+    out.push({ label: c.label, config: c, run, evaluation: evaluateRun(run), report });
+    log(
+      `${c.label}: PCC ${report.mean.pcc.toFixed(4)} over ${report.folds.length} test slice(s) (${
+        ((performance.now() - t0) / 1000).toFixed(1)
+      } s this call; run folder ${dir})`,
+    );
   }
   return out;
 }

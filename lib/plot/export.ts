@@ -9,7 +9,7 @@ import { chromium } from "playwright-core";
 import type { Browser, Page } from "playwright-core";
 import { DataError } from "../errors.ts";
 import { exists, writeFileAtomic } from "../io/files.ts";
-import { PROJECT_ROOT } from "../data/registry.ts";
+import { PROJECT_ROOT } from "../paths.ts";
 import { type Manifest, startManifest } from "../provenance/manifest.ts";
 import type { Figure } from "./figures.ts";
 import { jupyterDisplay } from "../notebook/params.ts";

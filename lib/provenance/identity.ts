@@ -6,7 +6,7 @@
  */
 import { createHash } from "node:crypto";
 import { join, relative } from "node:path";
-import { PROJECT_ROOT } from "../data/registry.ts";
+import { PROJECT_ROOT } from "../paths.ts";
 
 let cachedCodeVersion: string | undefined;
 

@@ -5,7 +5,7 @@
  */
 import { join } from "node:path";
 import { writeFileAtomic } from "../io/files.ts";
-import { PROJECT_ROOT } from "../data/registry.ts";
+import { PROJECT_ROOT } from "../paths.ts";
 import type { Dataset } from "../data/slice.ts";
 
 export interface Manifest {
@@ -47,6 +47,30 @@ function packageVersion(name: string): string {
   }
 }
 
+/**
+ * What wrote an output: the git commit and whether the tree was dirty (tracked files only), and
+ * the runtime's and native packages' versions.
+ */
+export function softwareProvenance(): Pick<Manifest, "git" | "software"> {
+  return {
+    git: {
+      commit: git(["rev-parse", "HEAD"]),
+      dirty: (() => {
+        const s = git(["status", "--porcelain", "--untracked-files=no"]);
+        return s === null ? null : s.length > 0;
+      })(),
+    },
+    software: {
+      spahgc: JSON.parse(Deno.readTextFileSync(join(PROJECT_ROOT, "package.json"))).version,
+      deno: Deno.version.deno,
+      v8: Deno.version.v8,
+      typescript: Deno.version.typescript,
+      h5wasm: packageVersion("h5wasm"),
+      sharp: packageVersion("sharp"),
+    },
+  };
+}
+
 /** Starts a manifest; call `finish` when the outputs are written. */
 export function startManifest(
   name: string,
@@ -58,20 +82,7 @@ export function startManifest(
     name,
     createdAt: new Date().toISOString(),
     wallSeconds: 0,
-    git: {
-      commit: git(["rev-parse", "HEAD"]),
-      dirty: (() => {
-        const s = git(["status", "--porcelain", "--untracked-files=no"]);
-        return s === null ? null : s.length > 0;
-      })(),
-    },
-    software: {
-      deno: Deno.version.deno,
-      v8: Deno.version.v8,
-      typescript: Deno.version.typescript,
-      h5wasm: packageVersion("h5wasm"),
-      sharp: packageVersion("sharp"),
-    },
+    ...softwareProvenance(),
     platform: { os: Deno.build.os, arch: Deno.build.arch, cpus: navigator.hardwareConcurrency },
     dataset: dataset && {
       name: dataset.name,

@@ -5,7 +5,7 @@
  */
 import { join } from "node:path";
 import { writeFileAtomic } from "../io/files.ts";
-import { toCsv } from "../eval/enrichment.ts";
+import { toCsv } from "../io/csv.ts";
 import { type Manifest, startManifest } from "./manifest.ts";
 
 type Row = Record<string, unknown>;

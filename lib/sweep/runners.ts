@@ -8,11 +8,8 @@
  */
 import { join } from "node:path";
 import { DataError, WarningLog } from "../errors.ts";
-import { loadDataset, PROJECT_ROOT } from "../data/registry.ts";
-import { parseEncoder } from "../features/extractors.ts";
-import { DEFAULT_GENE_PARAMS, defaultGeneRecipe } from "../preprocess/hvg.ts";
-import { methodByName } from "../model/methods.ts";
-import { crossValidate } from "../train/experiment.ts";
+import { PROJECT_ROOT } from "../paths.ts";
+import { runExperiment } from "../train/run_config.ts";
 import { writeFileAtomic } from "../io/files.ts";
 import type { ExpandedSweep, SweepRun } from "./spec.ts";
 import { isDone, type ResultRow, rowsFor, sweepStatus, writeResult } from "./store.ts";
@@ -22,43 +19,30 @@ export async function runOne(s: ExpandedSweep, id: string): Promise<ResultRow[]>
   const run = s.runs.find((r) => r.id === id);
   if (!run) throw new DataError(`no run ${id} in this sweep`, { file: s.specPath });
   const spec = s.spec;
-  const ds = await loadDataset(spec.dataset, { dataDir: spec.dataDir, log: new WarningLog(false) });
-  const ex = parseEncoder(spec.encoder ?? "builtin");
   const out = join(s.dir, "runs", id);
-  try {
-    const report = await crossValidate({
-      dataset: ds,
-      method: methodByName(run.method, {
-        ...run.options,
-        checkpointDir: join(out, "checkpoints"),
-        progress: () => {},
-      }),
-      extractor: ex,
-      split: spec.split ?? "slice",
-      slices: spec.slices,
-      folds: [run.fold],
-      geneParams: {
-        ...DEFAULT_GENE_PARAMS,
-        recipe: spec.genes ?? defaultGeneRecipe(spec.dataset),
-      },
-      out,
-      progress: () => {},
-    });
-    const rows: ResultRow[] = report.folds.map((f) => ({
-      ...rowsFor(run, spec.name),
-      test: f.test,
-      pcc: f.pcc,
-      rmse: f.rmse,
-      top50: f.top50,
-      genesExcluded: f.genesExcluded,
-      seconds: f.seconds,
-      backend: report.backend,
-    }));
-    writeResult(s.dir, id, rows);
-    return rows;
-  } finally {
-    await ex.close();
-  }
+  const report = await runExperiment({
+    dataset: spec.dataset,
+    dataDir: spec.dataDir,
+    slices: spec.slices,
+    split: spec.split ?? "slice",
+    folds: [run.fold],
+    genes: spec.genes ? { recipe: spec.genes } : undefined,
+    encoder: spec.encoder ?? "builtin",
+    method: run.method,
+    options: { ...run.options, progress: () => {} },
+  }, { out, log: () => {}, warnings: new WarningLog(false) });
+  const rows: ResultRow[] = report.folds.map((f) => ({
+    ...rowsFor(run, spec.name),
+    test: f.test,
+    pcc: f.pcc,
+    rmse: f.rmse,
+    top50: f.top50,
+    genesExcluded: f.genesExcluded,
+    seconds: f.seconds,
+    backend: report.backend,
+  }));
+  writeResult(s.dir, id, rows);
+  return rows;
 }
 
 const CLI = join(PROJECT_ROOT, "lib", "cli", "main.ts");

@@ -6,7 +6,7 @@
 import { createHash } from "node:crypto";
 import { dirname, join, resolve } from "node:path";
 import { DataError, WarningLog } from "../errors.ts";
-import { loadDataset } from "../data/registry.ts";
+import { loadDataset } from "../datasets/registry.ts";
 import { makeFolds, type Split } from "../train/cv.ts";
 import type { SpaHGCOptions } from "../model/spahgc_method.ts";
 import type { BackendName } from "../model/backend.ts";

@@ -1,56 +1,19 @@
 /**
  * The cross-validation runner every method shares: prepares features and targets per slice,
- * runs the folds, writes each test slice's predictions (.h5ad) and metrics (JSON) atomically,
- * and skips test slices already finished, so an interrupted run resumes where it stopped.
+ * runs the folds, writes each test slice's predictions (.h5ad) and metrics (JSON) into the run
+ * folder (`run_folder.ts`), and skips test slices already finished, so an interrupted run
+ * resumes where it stopped.
  */
-import { createHash } from "node:crypto";
-import { join } from "node:path";
 import { DataError } from "../errors.ts";
 import type { Dataset, Slice } from "../data/slice.ts";
-import { exists, writeFileAtomic } from "../io/files.ts";
-import { writeH5ad } from "../io/h5ad.ts";
 import { expressionTarget, type TargetTransform } from "../preprocess/normalize.ts";
 import { type GeneSelection, type GeneSelectionParams, selectGenes } from "../preprocess/hvg.ts";
 import { assertSameDim, type FeatureExtractor, sliceFeatures } from "../features/extractors.ts";
 import { meanStd, sliceMetrics } from "../eval/metrics.ts";
-import { codeVersion, digestOf, identityDifferences } from "../provenance/identity.ts";
+import { codeVersion, digestOf } from "../provenance/identity.ts";
+import type { Method, PreparedSlice } from "../model/method.ts";
+import { openRunFolder } from "../provenance/run_folder.ts";
 import { type Fold, makeFolds, type Split } from "./cv.ts";
-
-/** A slice ready for a method: features, targets and the slice itself. */
-export interface PreparedSlice {
-  name: string;
-  patient: string;
-  n: number;
-  /** n × dim embeddings. */
-  x: Float32Array;
-  /** n × G targets. */
-  y: Float32Array;
-  slice: Slice;
-}
-
-export interface Predictor {
-  predict(s: PreparedSlice): Float32Array | Promise<Float32Array>;
-  /** What was chosen on the training slices (λ, epoch, …), for the report. */
-  selection?: Record<string, unknown>;
-  /** Frees what the predictor holds (model weights on the backend). */
-  dispose?(): void;
-}
-
-export interface Method {
-  name: string;
-  params: Record<string, unknown>;
-  /**
-   * Fits on the training slices. `peek` is given only in the labelled test-set-selection mode
-   * (`CvOptions.testSetSelection`, the released code's protocol): the fold's test slices, for
-   * choosing the epoch — never for fitting.
-   */
-  fit(
-    train: PreparedSlice[],
-    dim: number,
-    nGenes: number,
-    peek?: PreparedSlice[],
-  ): Promise<Predictor> | Predictor;
-}
 
 export interface FoldResult {
   fold: string;
@@ -98,6 +61,8 @@ export interface CvOptions {
    * Only for measuring how much that inflates results; every report made with it says so.
    */
   testSetSelection?: boolean;
+  /** Keep `checkpoints/` after each fold (default: deleted once the fold's results are written). */
+  keepCheckpoints?: boolean;
   progress?: (msg: string) => void;
 }
 
@@ -195,39 +160,12 @@ export async function crossValidate(o: CvOptions): Promise<CvReport> {
       "TEST-SET SELECTION: the epoch was chosen by PCC on the test slice (the released code's protocol) — these numbers are optimistic and not an honest estimate",
     );
   }
-  const configHash = createHash("sha256").update(JSON.stringify(config)).digest("hex").slice(0, 12);
-  if (o.out) {
-    Deno.mkdirSync(o.out, { recursive: true });
-    const cfgPath = join(o.out, "config.json");
-    if (exists(cfgPath)) {
-      const prev = JSON.parse(Deno.readTextFileSync(cfgPath));
-      if (prev.hash !== configHash) {
-        const { hash: _h, dataset: _d, ...before } = prev;
-        const diff = identityDifferences(before, config);
-        throw new DataError(
-          `output folder holds a different run (config ${prev.hash}, this one ${configHash}): ${
-            diff.slice(0, 8).join("; ")
-          }${diff.length > 8 ? `; … ${diff.length - 8} more` : ""}. Its results were made from ` +
-            `other settings, inputs or code and are not reused: choose another --out, or delete the folder`,
-          { file: cfgPath },
-        );
-      }
-    } else {
-      // Where the data came from is recorded (not hashed: the same run may move between machines).
-      const dataset = {
-        name: o.dataset.name,
-        source: o.dataset.provenance.source,
-        location: o.dataset.provenance.location,
-      };
-      writeFileAtomic(cfgPath, JSON.stringify({ hash: configHash, dataset, ...config }, null, 2));
-    }
-  }
+  const folder = o.out ? openRunFolder(o.out, config, o.dataset) : undefined;
 
   const results: FoldResult[] = [];
   for (const [fi, fold] of folds.entries()) {
-    const done = o.out ? fold.test.map((t) => join(o.out!, `${t}.metrics.json`)) : [];
-    if (o.out && done.every(exists)) {
-      for (const f of done) results.push(JSON.parse(Deno.readTextFileSync(f)));
+    if (folder?.finished(fold.test)) {
+      for (const t of fold.test) results.push(folder.readMetrics<FoldResult>(t));
       log(`[${fi + 1}/${folds.length}] fold ${fold.name}: already done, skipped`);
       continue;
     }
@@ -265,8 +203,8 @@ export async function crossValidate(o: CvOptions): Promise<CvReport> {
         seconds: Math.round(performance.now() - t0) / 1000,
         selection: predictor.selection,
       };
-      if (o.out) {
-        await writeH5ad(join(o.out, `${t}.predictions.h5ad`), {
+      if (folder) {
+        await folder.writeSlice(t, {
           X: { nRows: ps.n, nCols: genes.genes.length, data: pred },
           obsNames: ps.slice.spots,
           varNames: genes.genes,
@@ -290,8 +228,7 @@ export async function crossValidate(o: CvOptions): Promise<CvReport> {
             split,
             target_scale: target === "paper" ? "ln(1 + CPM)" : "log10(1 + ln(1 + CPM))",
           },
-        });
-        writeFileAtomic(join(o.out, `${t}.metrics.json`), JSON.stringify(r, null, 2));
+        }, r);
       }
       results.push(r);
       log(
@@ -301,6 +238,7 @@ export async function crossValidate(o: CvOptions): Promise<CvReport> {
       );
     }
     predictor.dispose?.();
+    if (!o.keepCheckpoints) folder?.clearCheckpoints();
   }
   const pcc = meanStd(results.map((r) => r.pcc)), rmse = meanStd(results.map((r) => r.rmse));
   const sel = results.find((r) => r.selection?.backend)?.selection as {

@@ -15,7 +15,7 @@
  * retrieval. Changed: one transformer layer (4 heads, 256-d) on the frozen embeddings, a fixed
  * sinusoidal 2-D encoding of array coordinates instead of learned + sinusoidal.
  */
-import type { Method } from "../../train/experiment.ts";
+import type { Method } from "../method.ts";
 import { concatRows } from "../../util/arrays.ts";
 import { tf } from "../backend.ts";
 import {

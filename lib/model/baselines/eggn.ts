@@ -11,7 +11,7 @@
  * the cross-slice edges instead), CNAP, the reference–reference edges, and masked contrastive
  * training — so the difference between `eggn` and `spahgc` is exactly those components.
  */
-import type { Method } from "../../train/experiment.ts";
+import type { Method } from "../method.ts";
 import { spahgcMethod, type SpaHGCOptions } from "../spahgc_method.ts";
 
 export function eggnMethod(o: SpaHGCOptions = {}): Method {

@@ -7,7 +7,7 @@
  * small (2 layers, 4 heads, 128-d, against the paper's 8 layers, 16 heads, 1024-d) to train on
  * a laptop CPU; coordinates beyond the embedding table (64 positions) are clamped.
  */
-import type { Method } from "../../train/experiment.ts";
+import type { Method } from "../method.ts";
 import { tf } from "../backend.ts";
 import {
   dense,

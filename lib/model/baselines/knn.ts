@@ -7,7 +7,7 @@
  */
 import { cosineTopK } from "../../graph/knn.ts";
 import { sliceMetrics } from "../../eval/metrics.ts";
-import type { Method } from "../../train/experiment.ts";
+import type { Method } from "../method.ts";
 import { concatRows } from "../../util/arrays.ts";
 
 export const KNN_GRID = [5, 10, 25, 50];

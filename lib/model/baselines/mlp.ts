@@ -5,7 +5,7 @@
  * puts a two-layer MLP on it (dim → 512 → genes, ReLU, dropout 0.2), since end-to-end CNN
  * fine-tuning is out of scope here.
  */
-import type { Method } from "../../train/experiment.ts";
+import type { Method } from "../method.ts";
 import { tf } from "../backend.ts";
 import { dense, dropout, ParamStore } from "../layers.ts";
 import { neuralMethod, type NeuralOptions, readAndDispose } from "./neural.ts";

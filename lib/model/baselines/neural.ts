@@ -8,7 +8,8 @@
  */
 import { cosineTopK, euclideanKnn } from "../../graph/knn.ts";
 import { sliceMetrics } from "../../eval/metrics.ts";
-import type { Method, Predictor, PreparedSlice } from "../../train/experiment.ts";
+import type { Method, Predictor, PreparedSlice } from "../method.ts";
+import { EpochSelector, holdOut, type Selection } from "../selection.ts";
 import { Rng } from "../../util/random.ts";
 import {
   type ColumnStats,
@@ -61,7 +62,7 @@ export interface NeuralOptions {
   lr?: number;
   weightDecay?: number;
   /** As SpaHGC's: `validation` (default), `fixed`, or the labelled `test-set`. */
-  selection?: "validation" | "fixed" | "test-set";
+  selection?: Selection;
   seed?: number;
   backend?: BackendName;
   /** Spatial neighbours per spot for models that look around a spot (default 8). */
@@ -131,25 +132,21 @@ export function neuralMethod(
       const xs = columnStats(train.map((t) => t.x), dim);
       const ys = columnStats(train.map((t) => t.y), G);
       const slices = train.map((t) => toTensors(t, xs, ys, dim, G, params.spatialNeighbours));
-      const sorted = [...slices].sort((a, b) => a.name.localeCompare(b.name));
-      if (params.selection === "test-set" && !peek?.length) {
-        throw new Error("selection 'test-set' needs the runner's testSetSelection mode");
-      }
-      const peeked = params.selection === "test-set"
-        ? toTensors(peek![0], xs, ys, dim, G, params.spatialNeighbours)
-        : undefined;
-      const val = peeked ??
-        (params.selection === "validation" && slices.length >= 3
-          ? sorted[sorted.length - 1]
-          : undefined);
-      const fit = slices.filter((s) => s !== val);
+      const held = holdOut(
+        slices,
+        params.selection,
+        params.selection === "test-set" && peek?.length
+          ? toTensors(peek[0], xs, ys, dim, G, params.spatialNeighbours)
+          : undefined,
+      );
+      const { fit, validation: val } = held;
       const net = build(dim, G, new Rng(params.seed));
       const optimizer = new AdamW(net.store.vars, {
         lr: params.lr,
         weightDecay: params.weightDecay,
       });
       const vars = [...net.store.vars.values()];
-      let best = { epoch: params.epochs, pcc: -Infinity };
+      const selector = new EpochSelector(params.epochs);
       let bestWeights: tf.Tensor[] | undefined;
       const t0 = performance.now();
       let step = 0;
@@ -174,8 +171,7 @@ export function neuralMethod(
         let valPcc: number | null = null;
         if (val) {
           valPcc = sliceMetrics(await net.predict(val, fit), val.yHost, val.n, G).pcc;
-          if (valPcc > best.pcc) {
-            best = { epoch, pcc: valPcc };
+          if (selector.offer(epoch, valPcc)) {
             bestWeights?.forEach((w) => w.dispose());
             bestWeights = vars.map((v) => tf.keep(v.clone()));
           }
@@ -196,17 +192,13 @@ export function neuralMethod(
         bestWeights.forEach((w) => w.dispose());
       }
       optimizer.dispose();
-      if (peeked) disposeSlice(peeked);
+      if (held.testSet) disposeSlice(val!);
       const seconds = (performance.now() - t0) / 1000;
       return {
         selection: {
           backend,
           device: deviceDescription(),
-          epochs: params.epochs,
-          bestEpoch: val ? best.epoch : params.epochs,
-          validationSlice: val?.name ?? null,
-          testSetSelection: peeked !== undefined,
-          validationPcc: val ? best.pcc : null,
+          ...selector.report(held),
           secondsPerEpoch: seconds / params.epochs,
           parameters: vars.reduce((a, v) => a + v.size, 0),
         },

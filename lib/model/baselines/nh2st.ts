@@ -16,7 +16,7 @@
  * InfoNCE terms, temperature 0.1) and widths (256, 4 heads) are ours, the paper's are not stated
  * in the description available.
  */
-import type { Method } from "../../train/experiment.ts";
+import type { Method } from "../method.ts";
 import { tf } from "../backend.ts";
 import {
   clipLoss,

@@ -1,6 +1,6 @@
 /** Per-slice summaries of a dataset (what `spahgc data info` prints). */
 import { exists } from "../io/files.ts";
-import type { Dataset } from "./slice.ts";
+import type { Dataset } from "../data/slice.ts";
 
 export interface SliceSummary {
   name: string;

@@ -8,18 +8,18 @@
  *   3. `data/` in the project (where `spahgc data fetch` puts downloads; git-ignored)
  *   4. `../shared/data` beside the project (the shared read-only copy on team machines)
  */
-import { dirname, join, resolve } from "node:path";
-import { fileURLToPath } from "node:url";
+import { join, resolve } from "node:path";
+import { PROJECT_ROOT } from "../paths.ts";
 import { DataError, WarningLog } from "../errors.ts";
 import { exists } from "../io/files.ts";
 import { readHer2st } from "../io/her2st.ts";
 import { readVisium } from "../io/visium.ts";
 import { annDataToSlice, readH5ad } from "../io/h5ad.ts";
-import { generateSynthetic, type SyntheticOptions } from "./synthetic.ts";
-import type { Dataset } from "./slice.ts";
+import { generateSynthetic, type SyntheticOptions } from "../data/synthetic.ts";
+import type { Dataset } from "../data/slice.ts";
 
-/** The project root (the folder holding deno.json). */
-export const PROJECT_ROOT = resolve(dirname(fileURLToPath(import.meta.url)), "..", "..");
+// Re-exported: scripts and notebooks written against the registry keep finding it here.
+export { PROJECT_ROOT };
 
 export interface DatasetInfo {
   name: string;

@@ -1,0 +1,145 @@
+/**
+ * One experiment core. A `RunConfig` says everything that determines a cross-validated run's
+ * numbers apart from the inputs' content (dataset, slices, split, folds, genes, encoder,
+ * method and its options — selection and seed among them); `runExperiment` executes it. The
+ * CLI's `train`, the paper notebooks' studies and the sweeps' runs all go through here, so the
+ * pipeline (load → encoder → method → cross-validate) is written once, and `runIdentity` is the
+ * one name a configuration has. The run folder itself (`run_folder.ts`) adds the inputs' digests
+ * and the code version to that identity and refuses to resume anything else.
+ */
+import { createHash } from "node:crypto";
+import { join } from "node:path";
+import { WarningLog } from "../errors.ts";
+import { loadDataset } from "../datasets/registry.ts";
+import type { Dataset } from "../data/slice.ts";
+import { parseEncoder } from "../features/extractors.ts";
+import {
+  DEFAULT_GENE_PARAMS,
+  defaultGeneRecipe,
+  type GeneSelectionParams,
+} from "../preprocess/hvg.ts";
+import { methodByName } from "../model/methods.ts";
+import type { SpaHGCOptions } from "../model/spahgc_method.ts";
+import { codeVersion } from "../provenance/identity.ts";
+import { RUN_FILES } from "../provenance/run_folder.ts";
+import type { Split } from "./cv.ts";
+import { crossValidate, type CvReport } from "./experiment.ts";
+
+/** Everything a run's numbers depend on, besides the content of its inputs. */
+export interface RunConfig {
+  /** Registered dataset name (`spahgc data info` lists them). */
+  dataset: string;
+  /** Where the dataset lives, if not found by the registry's search path (not part of identity). */
+  dataDir?: string;
+  /** Slices taking part (default: every slice with an image). */
+  slices?: string[];
+  split?: Split;
+  /** Only these folds (by fold name). */
+  folds?: string[];
+  /** Gene selection; the recipe defaults to the dataset's. */
+  genes?: Partial<GeneSelectionParams>;
+  /** `paper`: genes from all slices; `strict`: from each fold's training slices. */
+  geneMode?: "paper" | "strict";
+  /** `builtin` (default), `onnx:PATH` or `file:PATH`. */
+  encoder?: string;
+  /** Method name (`spahgc train --help` lists them). */
+  method: string;
+  /** The method's options: preset, epochs, selection, seed, graph, ablations, … */
+  options?: SpaHGCOptions;
+}
+
+/** Fields of `SpaHGCOptions` that steer how a run is executed, not what it computes. */
+const EXECUTION_ONLY = ["progress", "checkpointDir", "stopAfterEpochs", "backend"] as const;
+
+/** The configuration with every default filled in, as it is recorded and hashed. */
+export function normalizeRunConfig(c: RunConfig) {
+  const options = { ...c.options } as Record<string, unknown>;
+  for (const k of EXECUTION_ONLY) delete options[k];
+  return {
+    dataset: c.dataset,
+    slices: c.slices ?? null,
+    split: c.split ?? "slice",
+    folds: c.folds ?? null,
+    genes: { ...DEFAULT_GENE_PARAMS, recipe: defaultGeneRecipe(c.dataset), ...c.genes },
+    geneMode: c.geneMode ?? "paper",
+    encoder: c.encoder ?? "builtin",
+    method: c.method,
+    options,
+  };
+}
+
+/**
+ * A short, stable name for a configuration under the current code: two configurations with the
+ * same numbers-determining settings share it, any other setting or a library change gives
+ * another. (Backend and progress reporting are not part of it.)
+ *
+ * @example
+ * ```ts
+ * runIdentity({ dataset: "her2st", method: "ridge" }); // "4f1c…", 12 hex digits
+ * ```
+ */
+export function runIdentity(c: RunConfig): string {
+  const key = JSON.stringify({ ...normalizeRunConfig(c), code: codeVersion() });
+  return createHash("sha256").update(key).digest("hex").slice(0, 12);
+}
+
+export interface RunExecution {
+  /** Run folder (resumable); none keeps the results in memory only. */
+  out?: string;
+  /** An already loaded dataset (studies load it once for many runs); else loaded from `dataset`. */
+  data?: Dataset;
+  /** Feature cache folder, or null for none (default: the project cache). */
+  cacheDir?: string | null;
+  /** The runner's per-fold lines (default: standard error). */
+  log?: (line: string) => void;
+  /** Data warnings while loading (default: printed). */
+  warnings?: WarningLog;
+  /** Keep each fold's checkpoints in the run folder (default: deleted when the fold is done). */
+  keepCheckpoints?: boolean;
+}
+
+/**
+ * Runs (or resumes) one configuration: loads the data, opens the encoder, builds the method and
+ * cross-validates it into `out`.
+ *
+ * @example
+ * ```ts
+ * const report = await runExperiment(
+ *   { dataset: "synthetic", method: "ridge" },
+ *   { out: "runs/ridge-synthetic" },
+ * );
+ * console.log(report.mean.pcc);
+ * ```
+ */
+export async function runExperiment(c: RunConfig, x: RunExecution = {}): Promise<CvReport> {
+  const n = normalizeRunConfig(c);
+  // The method first: an unknown method or option fails before any data is read.
+  // Checkpoints live in the run folder (deleted by the runner once a fold is finished).
+  const method = methodByName(c.method, {
+    ...c.options,
+    checkpointDir: c.options?.checkpointDir ??
+      (x.out ? join(x.out, RUN_FILES.checkpoints) : undefined),
+  });
+  const dataset = x.data ??
+    await loadDataset(c.dataset, { dataDir: c.dataDir, log: x.warnings ?? new WarningLog(true) });
+  const extractor = parseEncoder(n.encoder);
+  try {
+    return await crossValidate({
+      dataset,
+      method,
+      extractor,
+      split: n.split,
+      slices: c.slices,
+      folds: c.folds,
+      geneParams: n.genes,
+      geneMode: n.geneMode,
+      out: x.out,
+      cacheDir: x.cacheDir,
+      testSetSelection: c.options?.selection === "test-set",
+      keepCheckpoints: x.keepCheckpoints,
+      progress: x.log,
+    });
+  } finally {
+    await extractor.close();
+  }
+}
