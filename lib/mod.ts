@@ -34,9 +34,13 @@ export {
   SYNTHETIC_DEFAULTS,
   type SyntheticOptions,
 } from "./data/synthetic.ts";
+export { HER2_IMAGED, HER2ST } from "./datasets/her2st.ts";
+export type { DatasetSpec } from "./datasets/spec.ts";
 export {
   dataDirCandidates,
   DATASETS,
+  datasetSpec,
+  defaultGeneRecipe,
   fetchDataset,
   loadDataset,
   type LoadOptions,
@@ -108,7 +112,8 @@ export {
   runIdentity,
 } from "./train/run_config.ts";
 export { EpochSelector, holdOut, type Selection, SELECTIONS } from "./model/selection.ts";
-export { ridgeMethod } from "./model/methods.ts";
+export { ridgeMethod } from "./model/baselines/ridge.ts";
+export { METHOD_NAMES, METHOD_SPECS, methodByName, type MethodSpec } from "./model/methods.ts";
 export { spahgcMethod, type SpaHGCOptions } from "./model/spahgc_method.ts";
 export {
   buildBank,
@@ -190,7 +195,6 @@ export {
 } from "./plot/export.ts";
 export {
   figuresRoot,
-  HER2_IMAGED,
   measuredRows,
   runFolder,
   runStudy,

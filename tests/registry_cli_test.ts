@@ -4,14 +4,20 @@ import { join } from "node:path";
 import {
   dataDirCandidates,
   DATASETS,
+  type DatasetSpec,
+  defaultGeneRecipe,
   fetchDataset,
   generateSynthetic,
   loadDataset,
+  METHOD_SPECS,
+  type MethodSpec,
   PROJECT_ROOT,
   resolveDatasetDir,
+  runExperiment,
   sliceToAnnData,
   writeH5ad,
 } from "../lib/mod.ts";
+import { paperName } from "../lib/notebook/paper.ts";
 import { cli, cliJson, HER2ST_DIR, tempDir, throwsWith } from "./helpers.ts";
 
 Deno.test("data directories resolve: explicit, then SPAHGC_DATA_DIR, then data/, then ../shared/data", () => {
@@ -170,5 +176,71 @@ Deno.test("CLI: SpaHGC's preset and switch flags are checked before any data is 
     ]
   ) {
     assert.ok(help.includes(f), f);
+  }
+});
+
+Deno.test("a dataset and a method plug in by their registration alone", async () => {
+  // A dataset: a spec with a folder (found by its marker file) and a loader (synthetic slices).
+  const root = tempDir();
+  const dir = join(root, "toy_cohort");
+  Deno.mkdirSync(dir);
+  Deno.writeTextFileSync(join(dir, "MARKER"), "");
+  const syn = generateSynthetic();
+  const spec: DatasetSpec = {
+    name: "toy_cohort",
+    description: "four synthetic slices, three cross-validated (test)",
+    folder: "toy_cohort",
+    source: "written by the test",
+    markers: ["MARKER"],
+    genes: "intersection",
+    cvSlices: syn.slices.slice(0, 3).map((s) => s.name),
+    load: (d) => ({
+      name: "toy_cohort",
+      slices: syn.slices.slice(0, 4),
+      provenance: { ...syn.provenance, location: d! },
+    }),
+  };
+  // A method: predicts every gene's training mean.
+  const mean: MethodSpec = {
+    name: "gene-mean",
+    paperName: null,
+    summary: "each gene's mean over the training spots (test)",
+    make: () => ({
+      name: "gene-mean",
+      params: {},
+      fit(train, _dim, G) {
+        const m = new Float32Array(G);
+        let n = 0;
+        for (const t of train) {
+          for (let k = 0; k < t.y.length; k++) m[k % G] += t.y[k];
+          n += t.n;
+        }
+        for (let j = 0; j < G; j++) m[j] /= n;
+        return { predict: (s) => Float32Array.from({ length: s.n * G }, (_, k) => m[k % G]) };
+      },
+    }),
+  };
+  DATASETS.push(spec);
+  METHOD_SPECS.push(mean);
+  try {
+    assert.equal(defaultGeneRecipe("toy_cohort"), "intersection");
+    assert.equal(await fetchDataset("toy_cohort", root), `toy_cohort already present at ${dir}`);
+    const report = await runExperiment(
+      { dataset: "toy_cohort", dataDir: root, method: "gene-mean", folds: [spec.cvSlices![1]] },
+      { out: join(root, "run"), cacheDir: null, log: () => {} },
+    );
+    assert.equal(report.method, "gene-mean");
+    assert.deepEqual(report.folds.map((f) => f.test), [spec.cvSlices![1]]);
+    // The spec's default slices (3 of the 4 loaded) are the ones cross-validated.
+    const cfg = JSON.parse(Deno.readTextFileSync(join(root, "run", "config.json")));
+    assert.deepEqual(cfg.slices, spec.cvSlices);
+    // A constant prediction has no per-gene correlation: every gene is excluded, PCC is NaN.
+    assert.equal(report.folds[0].genesExcluded, report.genes.count);
+    assert.equal(paperName("gene-mean"), null);
+    assert.equal(paperName("mlp"), "STNet");
+    assert.ok(METHOD_SPECS.some((m) => m.name === "gene-mean"));
+  } finally {
+    DATASETS.pop();
+    METHOD_SPECS.pop();
   }
 });

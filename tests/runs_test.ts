@@ -11,7 +11,7 @@ import {
   loadRun,
 } from "../lib/eval/runs.ts";
 import { benjaminiHochberg, wilcoxonSignedRank } from "../lib/eval/stats.ts";
-import { ridgeMethod } from "../lib/model/methods.ts";
+import { ridgeMethod } from "../lib/model/baselines/ridge.ts";
 import { crossValidate } from "../lib/train/experiment.ts";
 import { builtinExtractor } from "../lib/features/extractors.ts";
 import { cli, cliJson, HAVE_ANNDATA, python, tempDir, throwsWith, writeText } from "./helpers.ts";

@@ -6,13 +6,12 @@
 import { parseArgs } from "node:util";
 import { join } from "node:path";
 import { DataError, WarningLog } from "../errors.ts";
-import { DATASETS, fetchDataset, loadDataset } from "../datasets/registry.ts";
+import { DATASETS, defaultGeneRecipe, fetchDataset, loadDataset } from "../datasets/registry.ts";
 import { PROJECT_ROOT } from "../paths.ts";
 import { summarizeDataset, summaryMarkdown } from "../datasets/summary.ts";
 import { checkNotebooks, runNotebook } from "../notebook/runner.ts";
 import {
   DEFAULT_GENE_PARAMS,
-  defaultGeneRecipe,
   type GeneRecipe,
   type GeneSelectionParams,
   type HvgFlavor,
@@ -24,6 +23,7 @@ import type { SpaHGCOptions } from "../model/spahgc_method.ts";
 import type { Ablation } from "../model/spahgc.ts";
 import { BACKEND_NAMES } from "../model/backend.ts";
 import { type RunConfig, runExperiment, runIdentity } from "../train/run_config.ts";
+import { METHOD_NAMES, METHOD_SPECS } from "../model/methods.ts";
 import {
   buildBank,
   buildGraph,
@@ -45,7 +45,7 @@ const GENE_OPTIONS = {
   recipe: {
     type: "string",
     help:
-      "intersection | batch-ranked | histogene (default: histogene for her2st, else intersection)",
+      "intersection | batch-ranked | histogene (default: the dataset's own, `spahgc data list`; intersection for a path)",
   },
   flavor: { type: "string", help: "seurat (default) | seurat_v3" },
   "n-top": {
@@ -211,9 +211,30 @@ const COMMANDS: Record<string, Command> = {
       if (v.json) json(DATASETS);
       else {for (const d of DATASETS) {
           console.log(
-            `${d.name.padEnd(12)} ${d.description}\n${"".padEnd(12)} source: ${d.source}`,
+            `${d.name.padEnd(12)} ${d.description}\n${"".padEnd(12)} genes: ${d.genes}${
+              d.cvSlices ? `; studies use ${d.cvSlices.join(", ")}` : ""
+            }\n${"".padEnd(12)} source: ${d.source}`,
           );
         }}
+      return Promise.resolve(0);
+    },
+  },
+  methods: {
+    usage: "spahgc methods [--json]",
+    summary: "the methods `train --method` knows: what each is, its paper name and default epochs",
+    options: { json: { type: "boolean", help: "JSON output" } },
+    run(_p, v) {
+      const rows = METHOD_SPECS.map(({ make: _, ...m }) => m);
+      if (v.json) json(rows);
+      else {
+        for (const m of rows) {
+          console.log(
+            `${m.name.padEnd(10)} ${m.summary}\n${"".padEnd(10)} paper: ${
+              m.paperName ?? "(not in the paper)"
+            }${m.defaultEpochs ? `, ${m.defaultEpochs} epochs by default` : ""}`,
+          );
+        }
+      }
       return Promise.resolve(0);
     },
   },
@@ -540,14 +561,15 @@ const COMMANDS: Record<string, Command> = {
     },
   },
   train: {
-    usage:
-      "spahgc train <dataset> [--method spahgc|ridge|knn|mlp|bleep|mclstexp|histogene|eggn|nh2st] [--split slice|patient] [--folds A,B] [--slices …] [--encoder …] [--out DIR] [--json]",
+    usage: `spahgc train <dataset> [--method ${
+      METHOD_NAMES.join("|")
+    }] [--split slice|patient] [--folds A,B] [--slices …] [--encoder …] [--out DIR] [--json]`,
     summary:
       "cross-validated training and evaluation; per-slice PCC/RMSE, predictions as .h5ad under --out (resumable)",
     options: {
       method: {
         type: "string",
-        help: "spahgc (default) | ridge | knn | mlp | bleep | mclstexp | histogene | eggn | nh2st",
+        help: `${METHOD_NAMES.join(" | ")} (default spahgc; \`spahgc methods\` describes each)`,
       },
       Q: { type: "string", help: "spahgc: spatial neighbours per target (TS edges), default 5" },
       K: {

@@ -9,6 +9,8 @@
  * are not in our data, and — per the released code — the checkpoint chosen by test-slice PCC.
  */
 
+import { METHOD_SPECS } from "../model/methods.ts";
+
 export const PAPER = "Shi et al., CVPR 2026 (arXiv 2603.22821v1)";
 
 /** Table 1, HER2+ column: PCC in %, RMSE, and the ± as printed. */
@@ -28,18 +30,10 @@ export const TABLE1_HER2: Record<
   SpaHGC: { pcc: 27.86, pccSd: 0.028, rmse: 0.12, rmseSd: 0.001 },
 };
 
-/** Our method names → the paper's row names (methods the paper does not have map to null). */
-export const PAPER_NAME: Record<string, string | null> = {
-  spahgc: "SpaHGC",
-  mlp: "STNet",
-  histogene: "HisToGene",
-  eggn: "EGGN",
-  bleep: "BLEEP",
-  mclstexp: "mclSTExp",
-  ridge: null,
-  knn: null,
-  nh2st: null,
-};
+/** A method's row name in the paper (null: not in the paper), from the method registry. */
+export function paperName(method: string): string | null {
+  return METHOD_SPECS.find((m) => m.name === method)?.paperName ?? null;
+}
 
 /** Datasets of the paper's ablation tables, in column order. */
 export const ABLATION_DATASETS = ["Lymph Node", "Pancreas1", "Pancreas2"] as const;

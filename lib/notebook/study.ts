@@ -5,15 +5,12 @@
  * and a killed notebook resumes), and read them back as evaluations.
  */
 import { join } from "node:path";
-import { WarningLog } from "../errors.ts";
-import { DATASETS, loadDataset, resolveDatasetDir } from "../datasets/registry.ts";
+import { DataError, WarningLog } from "../errors.ts";
+import { DATASETS, datasetSpec, loadDataset, resolveDatasetDir } from "../datasets/registry.ts";
+import { SYNTHETIC } from "../datasets/synthetic.ts";
 import { PROJECT_ROOT } from "../paths.ts";
 import type { Dataset } from "../data/slice.ts";
-import {
-  DEFAULT_GENE_PARAMS,
-  defaultGeneRecipe,
-  type GeneSelectionParams,
-} from "../preprocess/hvg.ts";
+import { DEFAULT_GENE_PARAMS, type GeneSelectionParams } from "../preprocess/hvg.ts";
 import type { SpaHGCOptions } from "../model/spahgc_method.ts";
 import type { CvReport } from "../train/experiment.ts";
 import { type RunConfig, runExperiment, runIdentity } from "../train/run_config.ts";
@@ -25,9 +22,6 @@ export function figuresRoot(): string {
   return Deno.env.get("SPAHGC_FIGURES_DIR") ?? join(PROJECT_ROOT, "figures");
 }
 
-/** The HER2+ sections with full-resolution images (the folds of every HER2+ study here). */
-export const HER2_IMAGED = ["B4", "C2", "C3", "C4", "C5", "C6"];
-
 export interface StudyData {
   dataset: Dataset;
   /** Slices taking part in cross-validation. */
@@ -38,38 +32,33 @@ export interface StudyData {
 }
 
 /**
- * HER2+ when it is on this machine (the 6 imaged sections, the 785-gene `histogene` set),
- * otherwise the embedded synthetic cohort — said loudly, since those numbers mean nothing for
- * the paper.
+ * The data a paper notebook runs on: the registered dataset `name` (default HER2+: its default
+ * slices and gene recipe, from its spec) when it is on this machine, otherwise the embedded
+ * synthetic cohort — said loudly, since those numbers mean nothing for the paper.
  */
-export async function studyData(prefer: "her2st" | "synthetic" = "her2st"): Promise<StudyData> {
-  let available = false;
-  if (prefer === "her2st") {
-    try {
-      resolveDatasetDir(DATASETS.find((d) => d.name === "her2st")!);
-      available = true;
-    } catch {
-      available = false;
-    }
+export async function studyData(name = "her2st"): Promise<StudyData> {
+  const spec = datasetSpec(name);
+  if (!spec) {
+    throw new DataError(
+      `unknown dataset '${name}' (known: ${DATASETS.map((d) => d.name).join(", ")})`,
+    );
   }
-  if (available) {
-    const dataset = await loadDataset("her2st", { log: new WarningLog(false) });
-    return {
-      dataset,
-      slices: HER2_IMAGED,
-      geneParams: { ...DEFAULT_GENE_PARAMS, recipe: defaultGeneRecipe("her2st") },
-      note:
-        "HER2+ (Andersson et al.): the 6 sections with full-resolution images (B4, C2–C6), 785 genes (HisToGene's recipe), built-in image features",
-    };
+  let available = true;
+  try {
+    if (spec.folder) resolveDatasetDir(spec);
+  } catch {
+    available = false;
   }
-  const dataset = await loadDataset("synthetic");
+  const use = available ? spec : SYNTHETIC;
+  const dataset = await loadDataset(use.name, { log: new WarningLog(false) });
   return {
     dataset,
-    slices: dataset.slices.map((s) => s.name),
-    geneParams: { ...DEFAULT_GENE_PARAMS, recipe: defaultGeneRecipe("synthetic") },
-    note: prefer === "her2st"
-      ? "HER2+ data not found (see data/README.md): the embedded SYNTHETIC cohort stands in — numbers are not comparable with the paper"
-      : "the embedded synthetic cohort",
+    slices: use.cvSlices ??
+      dataset.slices.filter((s) => s.image).map((s) => s.name),
+    geneParams: { ...DEFAULT_GENE_PARAMS, recipe: use.genes },
+    note: available
+      ? use.studyNote ?? `${use.name}: ${use.description}`
+      : `${spec.name} data not found (see data/README.md): the embedded SYNTHETIC cohort stands in — numbers are not comparable with the paper`,
   };
 }
 

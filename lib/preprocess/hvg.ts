@@ -204,14 +204,6 @@ export const DEFAULT_GENE_PARAMS: GeneSelectionParams = {
   targetSum: 1e6,
 };
 
-/**
- * The gene recipe a dataset gets unless one is asked for: HisToGene's 785 genes for HER2+ (the
- * set the HER2+ literature compares on), the paper's HVG intersection otherwise.
- */
-export function defaultGeneRecipe(dataset: string): GeneRecipe {
-  return dataset === "her2st" ? "histogene" : "intersection";
-}
-
 /** Gene names present in every slice, in the first slice's order. */
 export function commonGenes(slices: Slice[]): string[] {
   const sets = slices.slice(1).map((s) => new Set(s.genes));

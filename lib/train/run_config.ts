@@ -10,14 +10,10 @@
 import { createHash } from "node:crypto";
 import { join } from "node:path";
 import { WarningLog } from "../errors.ts";
-import { loadDataset } from "../datasets/registry.ts";
+import { datasetSpec, defaultGeneRecipe, loadDataset } from "../datasets/registry.ts";
 import type { Dataset } from "../data/slice.ts";
 import { parseEncoder } from "../features/extractors.ts";
-import {
-  DEFAULT_GENE_PARAMS,
-  defaultGeneRecipe,
-  type GeneSelectionParams,
-} from "../preprocess/hvg.ts";
+import { DEFAULT_GENE_PARAMS, type GeneSelectionParams } from "../preprocess/hvg.ts";
 import { methodByName } from "../model/methods.ts";
 import type { SpaHGCOptions } from "../model/spahgc_method.ts";
 import { codeVersion } from "../provenance/identity.ts";
@@ -31,7 +27,7 @@ export interface RunConfig {
   dataset: string;
   /** Where the dataset lives, if not found by the registry's search path (not part of identity). */
   dataDir?: string;
-  /** Slices taking part (default: every slice with an image). */
+  /** Slices taking part (default: the dataset spec's `cvSlices`, else every slice with an image). */
   slices?: string[];
   split?: Split;
   /** Only these folds (by fold name). */
@@ -129,7 +125,7 @@ export async function runExperiment(c: RunConfig, x: RunExecution = {}): Promise
       method,
       extractor,
       split: n.split,
-      slices: c.slices,
+      slices: c.slices ?? datasetSpec(c.dataset)?.cvSlices,
       folds: c.folds,
       geneParams: n.genes,
       geneMode: n.geneMode,

@@ -8,7 +8,8 @@
  * decomposition serves every λ, W(λ) = V diag(1/(s + λ)) Vᵀ ZᵀY.
  */
 import { EigenvalueDecomposition, Matrix } from "ml-matrix";
-import { sliceMetrics } from "../eval/metrics.ts";
+import { sliceMetrics } from "../../eval/metrics.ts";
+import type { Method } from "../method.ts";
 
 export interface RidgeOptions {
   maxComponents?: number;
@@ -166,4 +167,32 @@ export function fitRidge(
   }
   const all = stack(train, d, G);
   return { model: fitFixed(all.x, all.y, all.n, d, G, [best], maxK)[0], innerPcc };
+}
+
+/**
+ * Ridge — the HEST-benchmark recipe: embeddings standardised, PCA (≤ 256 components) fitted on
+ * training spots, ridge regression with λ chosen by leave-one-slice-out inside the training
+ * slices.
+ */
+export function ridgeMethod(opts: { maxComponents?: number; lambdas?: number[] } = {}): Method {
+  const params = {
+    maxComponents: opts.maxComponents ?? 256,
+    lambdas: opts.lambdas ?? DEFAULT_LAMBDAS,
+  };
+  return {
+    name: "ridge",
+    params,
+    fit(train, dim, G) {
+      const { model, innerPcc } = fitRidge(
+        train.map((t) => ({ name: t.name, n: t.n, x: t.x, y: t.y })),
+        dim,
+        G,
+        params,
+      );
+      return {
+        predict: (s) => model.predict(s.x, s.n),
+        selection: { lambda: model.lambda, innerPcc },
+      };
+    },
+  };
 }
