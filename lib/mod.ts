@@ -72,6 +72,7 @@ export {
   runNotebook,
 } from "./notebook/runner.ts";
 export { display, notebookParams } from "./notebook/params.ts";
+export { openPaperNotebook, type PaperNotebook } from "./notebook/paper_notebook.ts";
 export {
   expressionTarget,
   log1p,

@@ -93,25 +93,38 @@ Deno.test("every committed notebook type-checks, and is committed without output
   }
 });
 
-Deno.test("notebook check: a type error fails its notebook only, naming the cell and line", async () => {
+Deno.test("notebook check: a type error or a lint finding fails its notebook only, naming the cell and line", async () => {
   const dir = tempDir();
   const bad = join(dir, "bad.ipynb"), good = join(dir, "good.ipynb");
+  const linty = join(dir, "linty.ipynb");
   Deno.writeTextFileSync(
     bad,
     JSON.stringify(
-      nb([code("const a: number = 1;"), code('const b = 2;\nconst c: number = "x";')]),
+      nb([
+        code("const a: number = 1;\nconsole.log(a);"),
+        code('const b = 2;\nconst c: number = "x";\nconsole.log(b, c);'),
+      ]),
     ),
   );
   Deno.writeTextFileSync(good, JSON.stringify(nb([code("const a: number = 1;\nconsole.log(a);")])));
-  const [b, g] = await checkNotebooks([bad, good]);
-  assert.equal(g.ok, true);
+  Deno.writeTextFileSync(
+    linty,
+    JSON.stringify(nb([code("console.log(0);"), code("let x = 1;\nconsole.log(x);")])),
+  );
+  const [b, g, l] = await checkNotebooks([bad, good, linty]);
+  assert.equal(g.ok, true, g.errors.join("\n"));
   assert.equal(b.ok, false);
-  assert.equal(b.errors.length, 1);
+  assert.equal(b.errors.length, 1, b.errors.join("\n"));
   assert.match(b.errors[0], /TS2322/);
   assert.ok(b.errors[0].includes(`${bad}, cell 2 line 2:`), b.errors[0]);
+  assert.equal(l.ok, false);
+  assert.equal(l.errors.length, 1, l.errors.join("\n"));
+  assert.match(l.errors[0], /lint prefer-const/);
+  assert.ok(l.errors[0].includes(`${linty}, cell 2 line 1:`), l.errors[0]);
   assert.deepEqual([...Deno.readDirSync(dir)].map((e) => e.name).sort(), [
     "bad.ipynb",
     "good.ipynb",
+    "linty.ipynb",
   ]);
 });
 

@@ -313,9 +313,9 @@ export interface NotebookCheck {
 }
 
 /**
- * Type-checks notebooks: each notebook's code cells as one module beside it (so its relative
- * imports resolve), all checked by one `deno check` (the library is checked once), the temporary
- * modules removed afterwards. Deno's Jupyter kernel does not type-check, and `deno run` does not
+ * Type-checks and lints notebooks: each notebook's code cells as one module beside it (so its
+ * relative imports resolve), all checked by one `deno check` (the library is checked once) and
+ * one `deno lint` (the project's rules), the temporary modules removed afterwards. Deno's Jupyter kernel does not type-check, and `deno run` does not
  * either, so without this a type error in a notebook would only show as a wrong result.
  *
  * @example
@@ -339,6 +339,8 @@ export async function checkNotebooks(paths: string[]): Promise<NotebookCheck[]> 
     });
     return { path: p, module, starts };
   });
+  const cellOf = (m: (typeof modules)[number], line: number) =>
+    [...m.starts].reverse().find((x) => x.line <= line) ?? m.starts[0];
   try {
     const r = await new Deno.Command(Deno.execPath(), {
       args: ["check", ...modules.map((m) => m.module)],
@@ -346,28 +348,59 @@ export async function checkNotebooks(paths: string[]): Promise<NotebookCheck[]> 
       stderr: "piped",
       env: { NO_COLOR: "1" },
     }).output();
-    if (r.success) return modules.map((m) => ({ path: m.path, ok: true, errors: [] }));
-    const text = new TextDecoder().decode(r.stderr) // NO_COLOR: no escape codes
-      .split("\n").filter((l) => !/^Check /.test(l)).join("\n");
-    const diagnostics = text.split(/\n\s*\n/).filter((d) => d.trim());
-    const checks = modules.map((m) => {
-      // Each diagnostic ends "at file:///…/.NAME.ipynb.PID.check.ts:L:C": say the cell instead.
-      const at = new RegExp(
-        `(?:file://)?${m.module.replace(/[.*+?^${}()|[\]\\]/g, "\\$&")}:(\\d+):(\\d+)`,
-        "g",
-      );
-      const errors = diagnostics.filter((d) => d.includes(basename(m.module))).map((d) =>
-        d.replace(at, (_, l: string, col: string) => {
-          const s = [...m.starts].reverse().find((x) => x.line <= Number(l)) ?? m.starts[0];
-          return `${m.path}, cell ${s.cell + 1} line ${Number(l) - s.line + 1}:${col}`;
-        }).trim()
-      );
-      return { path: m.path, ok: errors.length === 0, errors };
+    let checks: NotebookCheck[];
+    if (r.success) checks = modules.map((m) => ({ path: m.path, ok: true, errors: [] }));
+    else {
+      const text = new TextDecoder().decode(r.stderr) // NO_COLOR: no escape codes
+        .split("\n").filter((l) => !/^Check /.test(l)).join("\n");
+      const diagnostics = text.split(/\n\s*\n/).filter((d) => d.trim());
+      checks = modules.map((m) => {
+        // Each diagnostic ends "at file:///…/.NAME.ipynb.PID.check.ts:L:C": say the cell instead.
+        const at = new RegExp(
+          `(?:file://)?${m.module.replace(/[.*+?^${}()|[\]\\]/g, "\\$&")}:(\\d+):(\\d+)`,
+          "g",
+        );
+        const errors = diagnostics.filter((d) => d.includes(basename(m.module))).map((d) =>
+          d.replace(at, (_, l: string, col: string) => {
+            const s = cellOf(m, Number(l));
+            return `${m.path}, cell ${s.cell + 1} line ${Number(l) - s.line + 1}:${col}`;
+          }).trim()
+        );
+        return { path: m.path, ok: errors.length === 0, errors };
+      });
+      // A failure no notebook owns (an error in the library they import) fails them all.
+      if (!checks.some((c) => !c.ok)) {
+        return checks.map((c) => ({ ...c, ok: false, errors: [text.trim()] }));
+      }
+    }
+    // Lint, with the project's rules (deno.json), each finding named by notebook, cell and line.
+    const lint = await new Deno.Command(Deno.execPath(), {
+      args: ["lint", "--json", ...modules.map((m) => m.module)],
+      stdout: "piped",
+      stderr: "piped",
+      env: { NO_COLOR: "1" },
+    }).output();
+    const report = JSON.parse(new TextDecoder().decode(lint.stdout) || "{}") as {
+      diagnostics?: {
+        filename: string;
+        code: string;
+        message: string;
+        range: { start: { line: number; col: number } };
+      }[];
+    };
+    return checks.map((c, i) => {
+      const m = modules[i];
+      const found = (report.diagnostics ?? []).filter((d) =>
+        d.filename.endsWith(basename(m.module))
+      )
+        .map((d) => {
+          const s = cellOf(m, d.range.start.line);
+          return `lint ${d.code}: ${d.message}\n    at ${m.path}, cell ${s.cell + 1} line ${
+            d.range.start.line - s.line + 1
+          }:${d.range.start.col + 1}`;
+        });
+      return { ...c, ok: c.ok && found.length === 0, errors: [...c.errors, ...found] };
     });
-    // A failure no notebook owns (an error in the library they import) fails them all.
-    return checks.some((c) => !c.ok)
-      ? checks
-      : checks.map((c) => ({ ...c, ok: false, errors: [text.trim()] }));
   } finally {
     for (const m of modules) Deno.removeSync(m.module);
   }
