@@ -1,7 +1,7 @@
 /** Metrics, folds, the ridge baseline and the resumable cross-validation runner. */
 import assert from "node:assert/strict";
 import { CsrMatrix } from "../lib/data/sparse.ts";
-import { codeVersion } from "../lib/provenance/identity.ts";
+import { codeVersion, fileFingerprint } from "../lib/provenance/identity.ts";
 import { join } from "node:path";
 import { generateSynthetic, Rng } from "../lib/mod.ts";
 import { sliceMetrics } from "../lib/eval/metrics.ts";
@@ -330,4 +330,20 @@ Deno.test("CLI: graph --json prints node, edge and degree statistics, never with
   assert.ok(!g.referenceSlices.includes("P2_S1"));
   assert.ok(g.references <= g.targets * 4 && g.references > 0);
   assert.equal(cli("graph", "synthetic", "--target", "P2_S1", "--slices", "P2_S1,P1_S1").code, 1);
+});
+
+Deno.test("file fingerprints see content rewritten at the same size and time", () => {
+  const dir = tempDir();
+  const f = join(dir, "image.bin");
+  const bytes = new Uint8Array(300_000).map((_, i) => i % 251);
+  Deno.writeFileSync(f, bytes);
+  const t = new Date("2026-01-01T00:00:00Z");
+  Deno.utimeSync(f, t, t);
+  const before = fileFingerprint(f);
+  assert.equal(fileFingerprint(f), before);
+  bytes[299_990] ^= 1; // in the last sampled block
+  Deno.writeFileSync(f, bytes);
+  Deno.utimeSync(f, t, t);
+  assert.notEqual(fileFingerprint(f), before);
+  assert.match(before, /^300000:\d+:[0-9a-f]{16}$/);
 });

@@ -13,6 +13,7 @@ import { extractPatches, type PatchSet } from "./patches.ts";
 import { BUILTIN_DIM, BUILTIN_VERSION, BuiltinEncoderPool } from "./builtin.ts";
 import { readEmbeddingFile } from "./precomputed.ts";
 import { PROJECT_ROOT } from "../paths.ts";
+import { fileFingerprint } from "../provenance/identity.ts";
 
 /** One embedding per spot of a slice, row-major n × dim, in the slice's spot order. */
 export interface Embeddings {
@@ -289,7 +290,10 @@ export function defaultCacheDir(): string {
   return Deno.env.get("SPAHGC_CACHE_DIR") ?? join(PROJECT_ROOT, ".cache", "features");
 }
 
-/** Cache key: slice identity (spots, coordinates, image file size/mtime), extractor id and params. */
+/**
+ * Cache key: slice identity (spots, coordinates, the image file's fingerprint), extractor id and
+ * params (files among them by fingerprint too).
+ */
 export function featureCacheKey(slice: Slice, ex: FeatureExtractor): string {
   const h = createHash("sha256");
   h.update(JSON.stringify({ id: ex.id, params: ex.params, slice: slice.name, spots: slice.spots }));
@@ -298,16 +302,14 @@ export function featureCacheKey(slice: Slice, ex: FeatureExtractor): string {
   }
   const img = slice.image;
   if (img?.path && exists(img.path)) {
-    const st = Deno.statSync(img.path);
-    h.update(`${img.path}:${st.size}:${st.mtime?.getTime()}`);
+    h.update(`${img.path}:${fileFingerprint(img.path)}`);
   } else if (img?.pixels) {
     h.update(createHash("sha256").update(img.pixels.data).digest("hex"));
   }
   if (img) h.update(`scale ${img.scale} area ${img.patchAreaPx ?? "default"}`);
   for (const p of Object.values(ex.params)) {
     if (typeof p === "string" && exists(p) && Deno.statSync(p).isFile) {
-      const st = Deno.statSync(p);
-      h.update(`${p}:${st.size}:${st.mtime?.getTime()}`);
+      h.update(`${p}:${fileFingerprint(p)}`);
     }
   }
   return h.digest("hex").slice(0, 16);

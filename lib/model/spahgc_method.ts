@@ -28,6 +28,7 @@ import {
   SpaHGCTrainer,
 } from "./spahgc.ts";
 import { EpochSelector, holdOut, type Selection } from "./selection.ts";
+import { MinMaxScaler } from "../preprocess/normalize.ts";
 import { Rng } from "../util/random.ts";
 import { codeVersion, digestOf } from "../provenance/identity.ts";
 import { columnStats, standardiseColumns, unstandardiseColumns } from "../util/arrays.ts";
@@ -126,23 +127,6 @@ export const SPAHGC_PRESETS: Record<"paper" | "released", SpaHGCPreset> = {
 };
 export type SpaHGCPresetName = keyof typeof SPAHGC_PRESETS;
 
-/** Per-gene minimum and maximum of one slice's targets (n × G). */
-function geneRange(y: Float32Array, G: number): { min: Float64Array; max: Float64Array } {
-  const min = new Float64Array(G).fill(Infinity), max = new Float64Array(G).fill(-Infinity);
-  for (let k = 0; k < y.length; k++) {
-    const j = k % G;
-    if (y[k] < min[j]) min[j] = y[k];
-    if (y[k] > max[j]) max[j] = y[k];
-  }
-  return { min, max };
-}
-
-/** (y − min) / (max − min + 1e-8) per gene with the slice's own range (released `dataset.py`). */
-function sectionMinMax(y: Float32Array, G: number): Float32Array {
-  const { min, max } = geneRange(y, G);
-  return Float32Array.from(y, (v, k) => (v - min[k % G]) / (max[k % G] - min[k % G] + 1e-8));
-}
-
 interface Checkpoint {
   epoch: number;
   best: { epoch: number; pcc: number };
@@ -229,7 +213,7 @@ export function spahgcMethod(o: SpaHGCOptions = {}): Method {
         // A prediction is on a per-slice [0, 1] scale; the test slice's own range is unknown
         // (using it would leak), so the training slices' mean range maps it back. Per-gene
         // Pearson r does not depend on this map; RMSE does.
-        const ranges = train.map((t) => geneRange(t.y, G));
+        const ranges = train.map((t) => MinMaxScaler.fit([t.y], G));
         const lo = new Float64Array(G), hi = new Float64Array(G);
         for (const r of ranges) {
           for (let j = 0; j < G; j++) {
@@ -237,7 +221,9 @@ export function spahgcMethod(o: SpaHGCOptions = {}): Method {
             hi[j] += r.max[j] / ranges.length;
           }
         }
-        scale = (y) => sectionMinMax(y, G);
+        // Each slice by its own range (the released `dataset.py`; its 1e-8 guard against a
+        // constant gene is the scaler's "constant → 0").
+        scale = (y) => MinMaxScaler.fit([y], G).transform(y);
         unscale = (y) => Float32Array.from(y, (v, k) => lo[k % G] + v * (hi[k % G] - lo[k % G]));
       } else {
         const ys = columnStats(train.map((t) => t.y), G);

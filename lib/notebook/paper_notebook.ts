@@ -9,8 +9,9 @@ import type { Figure } from "../plot/figures.ts";
 import { closeRenderer, saveFigure } from "../plot/export.ts";
 import { type Manifest, startManifest } from "../provenance/manifest.ts";
 import { exportTable, markdownTable } from "../provenance/table.ts";
-import { display, notebookParams, type Profile } from "./params.ts";
-import { figuresRoot, studyData, type StudyData } from "./study.ts";
+import { display } from "../display.ts";
+import { notebookParams, type Profile } from "./params.ts";
+import { figuresRoot, type StudyData, studyData } from "./study.ts";
 
 /** Epoch budgets every paper notebook's parameters carry. */
 interface EpochParams {

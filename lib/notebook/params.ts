@@ -40,21 +40,5 @@ export function notebookParams<T extends Record<string, unknown>>(
   };
 }
 
-/** The Deno kernel's `display`, or undefined outside `deno jupyter`. */
-export function jupyterDisplay(): ((bundle: unknown, opts: unknown) => Promise<void>) | undefined {
-  // Outside the kernel `Deno.jupyter` is a getter that throws, so probe it.
-  try {
-    // deno-lint-ignore no-explicit-any
-    const jupyter = (Deno as any).jupyter;
-    return jupyter?.display?.bind(jupyter);
-  } catch {
-    return undefined;
-  }
-}
-
-/** Shows Markdown: rich output under the Jupyter kernel, plain text under `deno run`. */
-export async function display(markdown: string): Promise<void> {
-  const show = jupyterDisplay();
-  if (show) await show({ "text/markdown": markdown, "text/plain": markdown }, { raw: true });
-  else console.log(markdown);
-}
+// Display lives below both the notebooks and the plots; re-exported for notebooks written against it.
+export { display, jupyterDisplay } from "../display.ts";

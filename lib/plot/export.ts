@@ -12,7 +12,7 @@ import { exists, writeFileAtomic } from "../io/files.ts";
 import { PROJECT_ROOT } from "../paths.ts";
 import { type Manifest, startManifest } from "../provenance/manifest.ts";
 import type { Figure } from "./figures.ts";
-import { jupyterDisplay } from "../notebook/params.ts";
+import { jupyterDisplay } from "../display.ts";
 
 const PLOTLY_PATH = join(PROJECT_ROOT, "node_modules", "plotly.js-dist-min", "plotly.min.js");
 let plotlySource: string | undefined;
