@@ -604,7 +604,7 @@ const COMMANDS: Record<string, Command> = {
       preset: {
         type: "string",
         help:
-          "spahgc: paper (default: the paper's text) | released (the authors' released code, leak-free); the options below override it",
+          "spahgc: released (default, chosen on validation slices: the authors' released code, leak-free) | paper (the paper's text); the options below override it",
       },
       architecture: { type: "string", help: "spahgc: network details, paper | released" },
       ts: {
@@ -627,8 +627,14 @@ const COMMANDS: Record<string, Command> = {
         help: "spahgc: training graphs shuffled each epoch | fixed",
       },
       masking: { type: "string", help: "spahgc: complementary (default) | random | none" },
-      "target-encoder": { type: "string", help: "spahgc: paper (default) | released | ema" },
-      loss: { type: "string", help: "spahgc: paper (default) | released" },
+      "target-encoder": {
+        type: "string",
+        help: "spahgc: released (a frozen copy, preset released) | paper (live weights) | ema",
+      },
+      loss: {
+        type: "string",
+        help: "spahgc: released (weighted, preset released) | paper (unit weights)",
+      },
       init: {
         type: "string",
         help:
