@@ -18,6 +18,7 @@ import {
   writeH5ad,
 } from "../lib/mod.ts";
 import { paperName } from "../lib/notebook/paper.ts";
+import { Options } from "../lib/cli/options.ts";
 import { cli, cliJson, HER2ST_DIR, tempDir, throwsWith } from "./helpers.ts";
 
 Deno.test("data directories resolve: explicit, then SPAHGC_DATA_DIR, then data/, then ../shared/data", () => {
@@ -154,7 +155,7 @@ Deno.test("CLI: SpaHGC's preset and switch flags are checked before any data is 
     assert.match(r.stderr, message);
   };
   usage(["--Q", "2.5"], /--Q 2\.5: expected an integer/);
-  usage(["--K", "0"], /--K 0: expected a number in \[1, 50\]/);
+  usage(["--K", "0"], /--K 0: expected an integer in \[1, 50\]/);
   usage(["--preset", "authors"], /--preset.*paper.*released/);
   usage(["--feature-scale", "zscore"], /--feature-scale.*raw.*fold/);
   usage(["--target-scale", "minmax"], /--target-scale.*fold.*section/);
@@ -243,4 +244,41 @@ Deno.test("a dataset and a method plug in by their registration alone", async ()
     DATASETS.pop();
     METHOD_SPECS.pop();
   }
+});
+
+Deno.test("CLI options are typed: integers, ranges and choices are checked before anything runs", () => {
+  const usage = (args: string[], re: RegExp) => {
+    const r = cli(...args);
+    assert.equal(r.code, 2, `${args.join(" ")}: exit ${r.code}\n${r.stderr}`);
+    assert.match(r.stderr, re);
+  };
+  usage(
+    ["train", "synthetic", "--epochs", "2.5"],
+    /--epochs 2\.5: expected an integer in \[1, 100000\]/,
+  );
+  usage(["train", "synthetic", "--alpha", "1.5"], /--alpha 1\.5: expected a number in \[0, 1\]/);
+  usage(["train", "synthetic", "--split", "donor"], /--split donor: expected slice or patient/);
+  usage(["cluster", "RUN", "--k", "1"], /--k 1: expected an integer in \[2, ∞\]/);
+  usage(["sweep", "spec.json", "--retries", "x"], /--retries x: expected an integer/);
+  usage(["train", "synthetic", "--no-such-flag"], /Unknown option '--no-such-flag'/);
+  // Accessors refuse a misdeclared read: the program's error, not the user's.
+  const o = Options.parse(["--n", "3"], { n: { type: "integer", help: "" } });
+  assert.equal(o.int("n"), 3);
+  assert.throws(() => o.str("n"), /declared integer, read as string/);
+  assert.throws(() => o.int("m"), /not declared/);
+});
+
+Deno.test("the documented launcher (npm run -s spahgc -- …) prints clean JSON on standard output", () => {
+  const r = new Deno.Command("npm", {
+    args: ["run", "-s", "spahgc", "--", "methods", "--json"],
+    cwd: PROJECT_ROOT,
+    stdout: "piped",
+    stderr: "piped",
+  }).outputSync();
+  assert.ok(r.success, new TextDecoder().decode(r.stderr));
+  const methods = JSON.parse(new TextDecoder().decode(r.stdout));
+  assert.deepEqual(
+    methods.map((m: { name: string }) => m.name),
+    METHOD_SPECS.map((m) => m.name),
+  );
 });

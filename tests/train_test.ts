@@ -323,7 +323,8 @@ Deno.test("CLI: train without --out keeps its run in a folder named by its ident
 });
 
 Deno.test("CLI: graph --json prints node, edge and degree statistics, never with the target in its bank", () => {
-  const g = cliJson("graph", "synthetic", "--target", "P2_S1", "--K", "4", "--json");
+  // Q-nearest TS edges (the paper's): exactly Q = 5 per target.
+  const g = cliJson("graph", "synthetic", "--target", "P2_S1", "--K", "4", "--ts", "knn", "--json");
   assert.equal(g.slice, "P2_S1");
   assert.equal(g.edges.ts, g.targets * 5);
   assert.equal(g.edges.cs, g.targets * 4);

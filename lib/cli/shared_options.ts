@@ -1,0 +1,230 @@
+/**
+ * Options several commands share, declared once with their types: gene selection (`hvg`,
+ * `graph`, `train`) and the method knobs of `train`, turned into the library's option objects.
+ */
+import { defaultGeneRecipe } from "../datasets/registry.ts";
+import {
+  DEFAULT_GENE_PARAMS,
+  type GeneRecipe,
+  type GeneSelectionParams,
+  type HvgFlavor,
+} from "../preprocess/hvg.ts";
+import type { SpaHGCOptions } from "../model/spahgc_method.ts";
+import type { Ablation } from "../model/spahgc.ts";
+import { BACKEND_NAMES } from "../model/backend.ts";
+import { SELECTIONS } from "../model/selection.ts";
+import { type Options, type OptionSchema, UsageError } from "./options.ts";
+
+const RECIPES: readonly GeneRecipe[] = ["intersection", "batch-ranked", "histogene"];
+const FLAVORS: readonly HvgFlavor[] = ["seurat", "seurat_v3"];
+
+export const GENE_OPTIONS = {
+  recipe: {
+    type: "string",
+    choices: RECIPES,
+    help:
+      "intersection | batch-ranked | histogene (default: the dataset's own, `spahgc data list`; intersection for a path)",
+  },
+  flavor: { type: "string", choices: FLAVORS, help: "seurat (default) | seurat_v3" },
+  "n-top": {
+    type: "integer",
+    min: 1,
+    help: "HVGs per slice (intersection) or in total (batch-ranked); default 1000",
+  },
+  "target-sum": {
+    type: "string",
+    help: "library size for normalisation: a number (default 1e6) or 'median'",
+  },
+} satisfies OptionSchema;
+
+/** The gene-selection parameters the options ask for on `dataset`. */
+export function geneParams(dataset: string, o: Options): GeneSelectionParams {
+  const recipe = o.choice("recipe", RECIPES, defaultGeneRecipe(dataset));
+  const flavor = o.choice("flavor", FLAVORS, "seurat");
+  const nTop = o.int("n-top") ?? DEFAULT_GENE_PARAMS.nTop;
+  const ts = o.str("target-sum");
+  const targetSum = ts === undefined ? 1e6 : ts === "median" ? "median" : Number(ts);
+  if (targetSum !== "median" && !(targetSum > 0)) {
+    throw new UsageError(`--target-sum ${ts}: expected a positive number or 'median'`);
+  }
+  return { recipe, flavor, nTop, targetSum };
+}
+
+const ABLATIONS = {
+  "no-ts": "noTS",
+  "no-cs": "noCS",
+  "no-rs": "noRS",
+  "no-cnda": "noCNDA",
+  "no-cnap": "noCNAP",
+  "shuffle-ref": "shuffleReferenceExpression",
+} as const;
+const MASKINGS = ["complementary", "random", "none"] as const;
+const TARGET_ENCODERS = ["paper", "released", "ema"] as const;
+const INITS = ["released", "glorot"] as const;
+const PAPER_OR_RELEASED = ["paper", "released"] as const;
+const TS = ["knn", "radius"] as const;
+const RS = ["cosine", "euclidean"] as const;
+const FEATURE_SCALES = ["raw", "fold"] as const;
+const TARGET_SCALES = ["fold", "section"] as const;
+const ORDERS = ["shuffled", "fixed"] as const;
+
+/** The method knobs of `train` (SpaHGC's and the shared ones of the trained baselines). */
+export const METHOD_OPTIONS = {
+  Q: {
+    type: "integer",
+    min: 1,
+    max: 50,
+    help: "spahgc: spatial neighbours per target (TS edges), default 5",
+  },
+  K: {
+    type: "integer",
+    min: 1,
+    max: 50,
+    help:
+      "spahgc/eggn: retrieved references per target (CS edges), default 7; knn: K (default: chosen on training slices)",
+  },
+  alpha: {
+    type: "number",
+    min: 0,
+    max: 1,
+    help: "spahgc: target feature mask ratio (preset released 0.1, paper 0.8)",
+  },
+  beta: {
+    type: "number",
+    min: 0,
+    max: 1,
+    help: "spahgc: reference feature mask ratio, default 0.9",
+  },
+  epochs: {
+    type: "integer",
+    min: 1,
+    max: 100000,
+    help: "trained methods: training epochs (default: the method's, `spahgc methods`)",
+  },
+  backend: {
+    type: "string",
+    choices: BACKEND_NAMES,
+    help:
+      "trained methods: auto (default: wasm-blas, else wasm) | wasm-blas | wasm | cpu | webgpu | tensorflow",
+  },
+  seed: { type: "integer", min: 0, max: 2 ** 31, help: "trained methods: seed, default 0" },
+  selection: {
+    type: "string",
+    choices: SELECTIONS,
+    help:
+      "trained methods: validation (best epoch on a training slice, default) | fixed | test-set (the released code's test-slice selection; labelled, for leakage studies only)",
+  },
+  ablation: {
+    type: "string",
+    help: `spahgc: comma list of ${Object.keys(ABLATIONS).join(", ")}`,
+  },
+  preset: {
+    type: "string",
+    choices: PAPER_OR_RELEASED,
+    help:
+      "spahgc: released (default, chosen on validation slices: the authors' released code, leak-free) | paper (the paper's text); the options below override it",
+  },
+  architecture: {
+    type: "string",
+    choices: PAPER_OR_RELEASED,
+    help: "spahgc: network details, released | paper",
+  },
+  ts: {
+    type: "string",
+    choices: TS,
+    help: "spahgc: TS edges, knn (Q nearest) | radius (√10 on the array, ≤ Q)",
+  },
+  rs: {
+    type: "string",
+    choices: RS,
+    help: "spahgc: RS edges, cosine (top-K) | euclidean (k = 3)",
+  },
+  "feature-scale": {
+    type: "string",
+    choices: FEATURE_SCALES,
+    help:
+      "spahgc: image features as given (raw) | standardised with the fold's training slices (fold)",
+  },
+  "target-scale": {
+    type: "string",
+    choices: TARGET_SCALES,
+    help:
+      "spahgc: targets standardised over training slices (fold) | min–max within each slice (section)",
+  },
+  "graph-order": {
+    type: "string",
+    choices: ORDERS,
+    help: "spahgc: training graphs shuffled each epoch | fixed",
+  },
+  masking: {
+    type: "string",
+    choices: MASKINGS,
+    help: "spahgc: complementary (default) | random | none",
+  },
+  "target-encoder": {
+    type: "string",
+    choices: TARGET_ENCODERS,
+    help: "spahgc: released (a frozen copy, preset released) | paper (live weights) | ema",
+  },
+  loss: {
+    type: "string",
+    choices: PAPER_OR_RELEASED,
+    help: "spahgc: released (weighted, preset released) | paper (unit weights)",
+  },
+  init: {
+    type: "string",
+    choices: INITS,
+    help:
+      "spahgc: starting values, released (default: the authors' modules' initialisation) | glorot",
+  },
+} satisfies OptionSchema;
+
+/** The method options the command line asks for (only what was given; the rest stays default). */
+export function spahgcOptions(o: Options): SpaHGCOptions {
+  const ablation: Ablation = {};
+  for (const a of o.list("ablation") ?? []) {
+    const key = ABLATIONS[a as keyof typeof ABLATIONS];
+    if (!key) {
+      throw new UsageError(`--ablation ${a}: expected ${Object.keys(ABLATIONS).join(", ")}`);
+    }
+    ablation[key] = true;
+  }
+  const config: NonNullable<SpaHGCOptions["config"]> = { ablation };
+  const alpha = o.num("alpha"), beta = o.num("beta"), seed = o.int("seed");
+  if (alpha !== undefined) config.alpha = alpha;
+  if (beta !== undefined) config.beta = beta;
+  if (seed !== undefined) config.seed = seed;
+  const masking = o.choice("masking", MASKINGS);
+  if (masking) config.masking = masking;
+  const te = o.choice("target-encoder", TARGET_ENCODERS);
+  if (te) config.targetEncoder = te;
+  const init = o.choice("init", INITS);
+  if (init) config.init = init;
+  const loss = o.choice("loss", PAPER_OR_RELEASED);
+  if (loss) config.loss = loss;
+  const architecture = o.choice("architecture", PAPER_OR_RELEASED);
+  if (architecture) config.architecture = architecture;
+  const Q = o.int("Q"), K = o.int("K");
+  const ts = o.choice("ts", TS), rs = o.choice("rs", RS);
+  const features = o.choice("feature-scale", FEATURE_SCALES);
+  const targets = o.choice("target-scale", TARGET_SCALES);
+  const order = o.choice("graph-order", ORDERS);
+  return {
+    preset: o.choice("preset", PAPER_OR_RELEASED),
+    config,
+    graph: {
+      ...(Q !== undefined ? { Q } : {}),
+      ...(K !== undefined ? { K } : {}),
+      ...(ts ? { ts } : {}),
+      ...(rs ? { rs } : {}),
+    },
+    pipeline: {
+      ...(features ? { features } : {}),
+      ...(targets ? { targets } : {}),
+      ...(order ? { order } : {}),
+    },
+    epochs: o.int("epochs"),
+    backend: o.choice("backend", BACKEND_NAMES),
+    selection: o.choice("selection", SELECTIONS),
+  };
+}
