@@ -50,9 +50,9 @@ export {
 export { type SliceSummary, summarizeDataset, summaryMarkdown } from "./datasets/summary.ts";
 export { findHer2stImage, listHer2stSections, readHer2st, readHer2stSection } from "./io/her2st.ts";
 export { readVisium, readVisiumDataset } from "./io/visium.ts";
+export { type AnnDataReadOptions, annDataSlices, annDataToSlice } from "./io/anndata_slices.ts";
 export {
   type AnnData,
-  annDataToSlice,
   type Column,
   type Dense2D,
   readH5ad,

@@ -13,6 +13,7 @@ import type { SpaHGCOptions } from "../model/spahgc_method.ts";
 import type { Ablation } from "../model/spahgc.ts";
 import { BACKEND_NAMES } from "../model/backend.ts";
 import { SELECTIONS } from "../model/selection.ts";
+import type { AnnDataReadOptions } from "../io/anndata_slices.ts";
 import { type Options, type OptionSchema, UsageError } from "./options.ts";
 
 const RECIPES: readonly GeneRecipe[] = ["intersection", "batch-ranked", "histogene"];
@@ -36,6 +37,39 @@ export const GENE_OPTIONS = {
     help: "library size for normalisation: a number (default 1e6) or 'median'",
   },
 } satisfies OptionSchema;
+
+/** How a dataset given as an `.h5ad` path is read (ignored for registered datasets). */
+export const ANNDATA_OPTIONS = {
+  "slice-key": {
+    type: "string",
+    help:
+      "h5ad: obs column naming each spot's slice in a concatenated file (anndata.concat's label)",
+  },
+  "patient-key": {
+    type: "string",
+    help: "h5ad: obs column naming each spot's patient (default 'patient', else uns['patient'])",
+  },
+  "counts-layer": {
+    type: "string",
+    help:
+      "h5ad: where the raw counts are: X, raw or a layer name (default: X if it holds counts, else layers['counts'], else raw)",
+  },
+  "library-id": {
+    type: "string",
+    help: "h5ad: the uns['spatial'] library of a single-slice file that holds several",
+  },
+} satisfies OptionSchema;
+
+/** The AnnData reading options given, or undefined when none was. */
+export function annDataOptions(o: Options): AnnDataReadOptions | undefined {
+  const r: AnnDataReadOptions = {
+    ...(o.str("slice-key") ? { sliceKey: o.str("slice-key") } : {}),
+    ...(o.str("patient-key") ? { patientKey: o.str("patient-key") } : {}),
+    ...(o.str("counts-layer") ? { countsLayer: o.str("counts-layer") } : {}),
+    ...(o.str("library-id") ? { libraryId: o.str("library-id") } : {}),
+  };
+  return Object.keys(r).length ? r : undefined;
+}
 
 /** The gene-selection parameters the options ask for on `dataset`. */
 export function geneParams(dataset: string, o: Options): GeneSelectionParams {

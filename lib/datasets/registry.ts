@@ -13,7 +13,8 @@ import { PROJECT_ROOT } from "../paths.ts";
 import { DataError, WarningLog } from "../errors.ts";
 import { exists } from "../io/files.ts";
 import { readVisium } from "../io/visium.ts";
-import { annDataToSlice, readH5ad } from "../io/h5ad.ts";
+import { readH5ad } from "../io/h5ad.ts";
+import { type AnnDataReadOptions, annDataSlices } from "../io/anndata_slices.ts";
 import type { SyntheticOptions } from "../data/synthetic.ts";
 import type { Dataset } from "../data/slice.ts";
 import type { GeneRecipe } from "../preprocess/hvg.ts";
@@ -81,6 +82,8 @@ export interface LoadOptions {
   /** Subset of slices (by name). */
   slices?: string[];
   synthetic?: SyntheticOptions;
+  /** How `.h5ad` paths are read: slice and patient columns, where the counts are. */
+  anndata?: AnnDataReadOptions;
   log?: WarningLog;
 }
 
@@ -116,18 +119,19 @@ export async function loadDataset(name: string, opts: LoadOptions = {}): Promise
       }) nor an existing path`,
     );
   }
+  const ao: AnnDataReadOptions = { ...opts.anndata, log };
   if (path.endsWith(".h5ad")) {
-    const s = annDataToSlice(await readH5ad(path), path);
-    return {
-      name: s.name,
-      slices: [s],
+    const slices = annDataSlices(await readH5ad(path), path, ao);
+    return pick(checkGenes({
+      name: slices.length === 1 ? slices[0].name : path.replace(/^.*\//, "").replace(/\.h5ad$/, ""),
+      slices,
       provenance: {
         source: "AnnData .h5ad",
         location: path,
         reader: "readH5ad",
         warnings: log.warnings,
       },
-    };
+    }, log));
   }
   if (exists(join(path, "filtered_feature_bc_matrix.h5"))) {
     const s = await readVisium(path, { log });
@@ -152,8 +156,19 @@ export async function loadDataset(name: string, opts: LoadOptions = {}): Promise
     );
   }
   const slices = [];
-  for (const f of files) slices.push(annDataToSlice(await readH5ad(join(path, f)), join(path, f)));
-  return pick({
+  for (const f of files) {
+    slices.push(...annDataSlices(await readH5ad(join(path, f)), join(path, f), ao));
+  }
+  const names = new Map<string, number>();
+  for (const s of slices) names.set(s.name, (names.get(s.name) ?? 0) + 1);
+  const twice = [...names].filter(([, k]) => k > 1).map(([n]) => n);
+  if (twice.length) {
+    throw new DataError(
+      `slice name(s) ${twice.join(", ")} occur in more than one file: slices are matched by name`,
+      { file: path },
+    );
+  }
+  return pick(checkGenes({
     name: path.replace(/^.*\//, ""),
     slices,
     provenance: {
@@ -162,7 +177,34 @@ export async function loadDataset(name: string, opts: LoadOptions = {}): Promise
       reader: "readH5ad",
       warnings: log.warnings,
     },
-  });
+  }, log));
+}
+
+/**
+ * Says, per slice, how many of the cohort's genes it lacks: gene selection uses the genes shared
+ * by the slices it looks at (the `intersection` recipe the paper's), so a slice missing genes
+ * shrinks the gene set for every slice.
+ */
+function checkGenes(d: Dataset, log: WarningLog): Dataset {
+  if (d.slices.length < 2) return d;
+  const all = new Set(d.slices.flatMap((s) => s.genes));
+  const shared = d.slices.reduce(
+    (acc, s) => new Set(s.genes.filter((g) => acc.has(g))),
+    new Set(d.slices[0].genes),
+  );
+  for (const s of d.slices) {
+    const have = new Set(s.genes);
+    const missing = [...all].filter((g) => !have.has(g));
+    if (missing.length) {
+      log.warn(
+        `slice ${s.name} lacks ${missing.length} of the ${all.size} genes the other slices have (e.g. ${
+          missing.slice(0, 3).join(", ")
+        }); gene selection keeps only the ${shared.size} genes every slice has`,
+        { file: d.provenance.location },
+      );
+    }
+  }
+  return d;
 }
 
 /**

@@ -124,14 +124,51 @@ export function writeFileAtomic(path: string, data: Uint8Array | string): void {
 const HDF5_SIGNATURE = [0x89, 0x48, 0x44, 0x46, 0x0d, 0x0a, 0x1a, 0x0a];
 
 /**
- * Throws a DataError unless `path` is an HDF5 file. h5wasm does not fail on opening a
- * non-HDF5 file (it fails later with an unhelpful message), so the superblock signature is
- * checked first, at the offsets HDF5 allows (0, 512, 1024, 2048, …).
+ * Throws a DataError unless `path` is a complete HDF5 file. h5wasm does not fail on opening a
+ * non-HDF5 or truncated file (it fails later, after pages of HDF5 diagnostics, with "name not
+ * defined"), so the superblock is checked first: its signature, at the offsets HDF5 allows (0,
+ * 512, 1024, …), and its end-of-file address against the file's size.
  */
 export function assertHdf5(path: string): void {
   const bytes = readBytes(path, "HDF5 file");
   for (let off = 0; off + 8 <= bytes.length; off = off === 0 ? 512 : off * 2) {
-    if (HDF5_SIGNATURE.every((b, i) => bytes[off + i] === b)) return;
+    if (!HDF5_SIGNATURE.every((b, i) => bytes[off + i] === b)) continue;
+    const eof = superblockEnd(bytes, off);
+    if (eof !== undefined && off + eof > bytes.length) {
+      throw new DataError(
+        `truncated HDF5 file: ${bytes.length} bytes, its superblock says ${
+          off + eof
+        } (an interrupted download or copy?)`,
+        { file: path },
+      );
+    }
+    return;
   }
   throw new DataError("not a readable HDF5 file (no HDF5 signature)", { file: path });
+}
+
+/** The end-of-file address the superblock at `off` records (versions 0–3), if readable. */
+function superblockEnd(b: Uint8Array, off: number): number | undefined {
+  const view = new DataView(b.buffer, b.byteOffset, b.byteLength);
+  const version = b[off + 8];
+  const read = (at: number, size: number) => {
+    if (at + size > b.length) return undefined;
+    let v = 0;
+    for (let i = size - 1; i >= 0; i--) v = v * 256 + view.getUint8(at + i);
+    return v;
+  };
+  if (version === 0 || version === 1) {
+    const sizeOfOffsets = b[off + 13];
+    // signature 8, four version bytes, reserved, sizes of offsets and lengths, reserved, two
+    // K values (2 each), flags (4); version 1 adds an indexed-storage K and 2 reserved bytes.
+    const base = off + 24 + (version === 1 ? 4 : 0);
+    return read(base + 2 * sizeOfOffsets, sizeOfOffsets);
+  }
+  if (version === 2 || version === 3) {
+    const sizeOfOffsets = b[off + 9];
+    // signature 8, version, sizes of offsets and lengths, flags; then base address, superblock
+    // extension address, end-of-file address.
+    return read(off + 12 + 2 * sizeOfOffsets, sizeOfOffsets);
+  }
+  return undefined;
 }

@@ -11,7 +11,7 @@
 import h5wasm from "h5wasm/node";
 import { CsrMatrix } from "../data/sparse.ts";
 import { DataError } from "../errors.ts";
-import type { Slice } from "../data/slice.ts";
+import type { RgbImage, Slice } from "../data/slice.ts";
 import { assertHdf5, exists } from "./files.ts";
 
 type H5Group = InstanceType<typeof h5wasm.Group>;
@@ -42,7 +42,21 @@ export interface AnnData {
   obsm: Record<string, Dense2D>;
   /** Dense layers with X's shape (e.g. `measured` beside a prediction). */
   layers?: Record<string, Dense2D>;
+  /** Sparse layers (e.g. scanpy users' `counts`), read, never written. */
+  sparseLayers?: Record<string, CsrMatrix>;
+  /** `raw`: the matrix scanpy keeps before normalisation, with its own genes. Read only. */
+  raw?: { X: CsrMatrix | Dense2D; varNames: string[] };
+  /** scanpy/squidpy's `uns['spatial'][library_id]`: images and scale factors. Read only. */
+  spatial?: Record<string, SpatialLibrary>;
   uns: Record<string, string | number>;
+}
+
+/** One library of `uns['spatial']`, as scanpy's `read_visium` and squidpy store it. */
+export interface SpatialLibrary {
+  /** `hires`, `lowres`, … as RGB, whatever dtype they were stored in. */
+  images: Record<string, RgbImage>;
+  /** `tissue_hires_scalef`, `tissue_lowres_scalef`, `spot_diameter_fullres`, … */
+  scalefactors: Record<string, number>;
 }
 
 /** Resolves once the HDF5 WebAssembly module is loaded. */
@@ -205,6 +219,89 @@ function toNumeric(v: unknown): Float64Array | Float32Array | Int32Array {
   throw new TypeError("not a numeric array");
 }
 
+/** A matrix as AnnData stores it: a dense dataset, or a CSR/CSC group. */
+function readMatrix(e: unknown, path: string, where: string): CsrMatrix | Dense2D {
+  if (!(e instanceof h5wasm.Dataset) && !(e instanceof h5wasm.Group)) {
+    throw new DataError(`${where} is neither an array nor a sparse matrix group`, { file: path });
+  }
+  if (e instanceof h5wasm.Dataset) {
+    const shape = e.shape!;
+    const v = e.value;
+    return {
+      nRows: shape[0],
+      nCols: shape[1],
+      data: v instanceof Float64Array ? v : Float32Array.from(toNumeric(v)),
+    };
+  }
+  const g = e;
+  const type = attr(g, "encoding-type");
+  const shape = attr(g, "shape") as number[];
+  const data = Float32Array.from(toNumeric((g.get("data") as H5Dataset).value));
+  const indices = Int32Array.from(toNumeric((g.get("indices") as H5Dataset).value));
+  const indptr = Int32Array.from(toNumeric((g.get("indptr") as H5Dataset).value));
+  if (type === "csr_matrix") return new CsrMatrix(shape[0], shape[1], indptr, indices, data);
+  if (type === "csc_matrix") {
+    return new CsrMatrix(shape[1], shape[0], indptr, indices, data).transpose();
+  }
+  throw new DataError(`${where} has unsupported encoding '${type}'`, { file: path });
+}
+
+/** An H × W × (3|4) image array (uint8, or float in [0, 1] as scanpy stores hires) as RGB. */
+function toRgb(e: H5Dataset, path: string, where: string): RgbImage {
+  const [h, w, c] = e.shape ?? [];
+  if (!(h > 0 && w > 0 && (c === 3 || c === 4))) {
+    throw new DataError(`${where}: expected an H × W × 3 image, got shape ${e.shape}`, {
+      file: path,
+    });
+  }
+  const v = toNumeric(e.value);
+  let max = 0;
+  for (let k = 0; k < v.length; k += 97) max = Math.max(max, v[k]);
+  const unit = !(v instanceof Int32Array) && max <= 1; // floats in [0, 1]
+  const data = new Uint8Array(h * w * 3);
+  for (let i = 0; i < h * w; i++) {
+    for (let ch = 0; ch < 3; ch++) {
+      const x = v[i * c + ch];
+      data[i * 3 + ch] = Math.max(0, Math.min(255, Math.round(unit ? x * 255 : x)));
+    }
+  }
+  return { width: w, height: h, data };
+}
+
+/** `uns['spatial']`: per library id, its images and scale factors. */
+function readSpatial(g: H5Group | null, path: string): Record<string, SpatialLibrary> | undefined {
+  if (!g || g instanceof h5wasm.Dataset) return undefined;
+  const out: Record<string, SpatialLibrary> = {};
+  for (const lib of g.keys()) {
+    const lg = g.get(lib) as H5Group;
+    if (!lg || lg instanceof h5wasm.Dataset) continue;
+    const images: Record<string, RgbImage> = {};
+    const ig = lg.get("images") as H5Group | null;
+    for (const k of ig?.keys() ?? []) {
+      const e = ig!.get(k);
+      if (e instanceof h5wasm.Dataset) images[k] = toRgb(e, path, `uns/spatial/${lib}/images/${k}`);
+    }
+    const scalefactors: Record<string, number> = {};
+    const sg = lg.get("scalefactors") as H5Group | null;
+    for (const k of sg?.keys() ?? []) {
+      const e = sg!.get(k);
+      if (e instanceof h5wasm.Dataset) {
+        const v = e.value;
+        const x = typeof v === "number"
+          ? v
+          : typeof v === "bigint"
+          ? Number(v)
+          : ArrayBuffer.isView(v)
+          ? Number((v as Float64Array)[0])
+          : NaN;
+        if (Number.isFinite(x)) scalefactors[k] = x;
+      }
+    }
+    out[lib] = { images, scalefactors };
+  }
+  return Object.keys(out).length ? out : undefined;
+}
+
 function readColumn(e: H5Group | H5Dataset, file: string, path: string): Column {
   const type = attr(e, "encoding-type");
   if (type === "categorical") {
@@ -266,28 +363,7 @@ export async function readH5ad(path: string): Promise<AnnData> {
     }
     const obs = readDataFrame(f, "obs", path);
     const vars = readDataFrame(f, "var", path);
-    const xe = f.get("X")!;
-    let X: CsrMatrix | Dense2D;
-    if (xe instanceof h5wasm.Dataset) {
-      const shape = xe.shape!;
-      const v = xe.value;
-      X = {
-        nRows: shape[0],
-        nCols: shape[1],
-        data: v instanceof Float64Array ? v : Float32Array.from(toNumeric(v)),
-      };
-    } else {
-      const g = xe as H5Group;
-      const type = attr(g, "encoding-type");
-      const shape = attr(g, "shape") as number[];
-      const data = Float32Array.from(toNumeric((g.get("data") as H5Dataset).value));
-      const indices = Int32Array.from(toNumeric((g.get("indices") as H5Dataset).value));
-      const indptr = Int32Array.from(toNumeric((g.get("indptr") as H5Dataset).value));
-      if (type === "csr_matrix") X = new CsrMatrix(shape[0], shape[1], indptr, indices, data);
-      else if (type === "csc_matrix") {
-        X = new CsrMatrix(shape[1], shape[0], indptr, indices, data).transpose();
-      } else throw new DataError(`X has unsupported encoding '${type}'`, { file: path });
-    }
+    const X = readMatrix(f.get("X")!, path, "X");
     const denseGroup = (name: string): Record<string, Dense2D> => {
       const out: Record<string, Dense2D> = {};
       const g = f.get(name) as H5Group | null;
@@ -306,6 +382,24 @@ export async function readH5ad(path: string): Promise<AnnData> {
     };
     const obsm = denseGroup("obsm");
     const layers = denseGroup("layers");
+    const sparseLayers: Record<string, CsrMatrix> = {};
+    const lg = f.get("layers") as H5Group | null;
+    for (const k of lg?.keys() ?? []) {
+      const e = lg!.get(k);
+      if (e && !(e instanceof h5wasm.Dataset)) {
+        const m = readMatrix(e, path, `layers/${k}`);
+        if (m instanceof CsrMatrix) sparseLayers[k] = m;
+      }
+    }
+    let raw: AnnData["raw"];
+    const rg = f.get("raw") as H5Group | null;
+    if (rg && rg.keys().includes("X")) {
+      raw = {
+        X: readMatrix(rg.get("X")!, path, "raw/X"),
+        varNames: readDataFrame(rg, "var", path).index,
+      };
+    }
+    const spatial = readSpatial(f.get("uns/spatial") as H5Group | null, path);
     const uns: Record<string, string | number> = {};
     const ug = f.get("uns") as H5Group | null;
     for (const k of ug?.keys() ?? []) {
@@ -324,8 +418,20 @@ export async function readH5ad(path: string): Promise<AnnData> {
       var: vars.cols,
       obsm,
       layers,
+      sparseLayers,
+      ...(raw ? { raw } : {}),
+      ...(spatial ? { spatial } : {}),
       uns,
     };
+  } catch (e) {
+    // HDF5's own failures (a damaged object header, an unsupported filter) name no file.
+    if (e instanceof DataError) throw e;
+    throw new DataError(
+      `cannot read as AnnData (damaged or unsupported HDF5?): ${(e as Error).message}`,
+      {
+        file: path,
+      },
+    );
   } finally {
     f.close();
   }
@@ -361,63 +467,5 @@ export function sliceToAnnData(s: Slice): AnnData {
     var: {},
     obsm: { spatial: { nRows: n, nCols: 2, data: spatial } },
     uns,
-  };
-}
-
-/**
- * A slice from AnnData. X must hold counts. Coordinates come from obs `array_x/array_y`
- * (or Visium's `array_col/array_row`) and obsm['spatial'] (pixel x, y); labels from
- * categorical obs columns named `label_*`.
- */
-export function annDataToSlice(ad: AnnData, file: string, name?: string): Slice {
-  const n = ad.obsNames.length;
-  const num = (k: string): Float64Array | undefined => {
-    const c = ad.obs[k];
-    return c && !Array.isArray(c) && !("categorical" in c) ? Float64Array.from(c) : undefined;
-  };
-  const sp = ad.obsm.spatial;
-  if (!sp) {
-    throw new DataError("no obsm['spatial'], expected spot pixel coordinates (n × 2)", { file });
-  }
-  const pixel = { x: new Float64Array(n), y: new Float64Array(n) };
-  for (let i = 0; i < n; i++) {
-    pixel.x[i] = sp.data[i * sp.nCols];
-    pixel.y[i] = sp.data[i * sp.nCols + 1];
-  }
-  const array = {
-    x: num("array_x") ?? num("array_col") ?? pixel.x.slice(),
-    y: num("array_y") ?? num("array_row") ?? pixel.y.slice(),
-  };
-  const counts = "indptr" in ad.X ? ad.X : CsrMatrix.fromDense(ad.X.nRows, ad.X.nCols, ad.X.data);
-  const labels: Record<string, (string | null)[]> = {};
-  for (const [k, c] of Object.entries(ad.obs)) {
-    if (k.startsWith("label_") && !Array.isArray(c) && "categorical" in c) {
-      labels[k.slice(6)] = c.categorical;
-    }
-  }
-  const patientCol = ad.obs.patient;
-  const patient = typeof ad.uns.patient === "string"
-    ? ad.uns.patient
-    : patientCol && !Array.isArray(patientCol) && "categorical" in patientCol
-    ? patientCol.categorical[0] ?? "unknown"
-    : "unknown";
-  return {
-    name: name ??
-      (typeof ad.uns.slice_name === "string"
-        ? ad.uns.slice_name
-        : file.replace(/^.*\//, "").replace(/\.h5ad$/, "")),
-    patient,
-    counts,
-    genes: ad.varNames,
-    spots: ad.obsNames,
-    array,
-    pixel,
-    image: typeof ad.uns.image_path === "string"
-      ? {
-        path: ad.uns.image_path,
-        scale: typeof ad.uns.image_scale === "number" ? ad.uns.image_scale : 1,
-      }
-      : undefined,
-    labels,
   };
 }

@@ -17,6 +17,7 @@ import { DEFAULT_GENE_PARAMS, type GeneSelectionParams } from "../preprocess/hvg
 import { methodByName } from "../model/methods.ts";
 import type { SpaHGCOptions } from "../model/spahgc_method.ts";
 import { codeVersion } from "../provenance/identity.ts";
+import type { AnnDataReadOptions } from "../io/anndata_slices.ts";
 import { RUN_FILES } from "../provenance/run_folder.ts";
 import type { Split } from "./cv.ts";
 import { crossValidate, type CvReport } from "./experiment.ts";
@@ -27,6 +28,8 @@ export interface RunConfig {
   dataset: string;
   /** Where the dataset lives, if not found by the registry's search path (not part of identity). */
   dataDir?: string;
+  /** How an `.h5ad` path is read (slice and patient columns, where the counts are). */
+  anndata?: Omit<AnnDataReadOptions, "log">;
   /** Slices taking part (default: the dataset spec's `cvSlices`, else every slice with an image). */
   slices?: string[];
   split?: Split;
@@ -53,6 +56,7 @@ export function normalizeRunConfig(c: RunConfig) {
   for (const k of EXECUTION_ONLY) delete options[k];
   return {
     dataset: c.dataset,
+    ...(c.anndata ? { anndata: c.anndata } : {}),
     slices: c.slices ?? null,
     split: c.split ?? "slice",
     folds: c.folds ?? null,
@@ -117,7 +121,11 @@ export async function runExperiment(c: RunConfig, x: RunExecution = {}): Promise
       (x.out ? join(x.out, RUN_FILES.checkpoints) : undefined),
   });
   const dataset = x.data ??
-    await loadDataset(c.dataset, { dataDir: c.dataDir, log: x.warnings ?? new WarningLog(true) });
+    await loadDataset(c.dataset, {
+      dataDir: c.dataDir,
+      anndata: c.anndata,
+      log: x.warnings ?? new WarningLog(true),
+    });
   const extractor = parseEncoder(n.encoder);
   try {
     return await crossValidate({

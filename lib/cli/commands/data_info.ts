@@ -3,6 +3,7 @@ import { WarningLog } from "../../errors.ts";
 import { loadDataset } from "../../datasets/registry.ts";
 import { summarizeDataset, summaryMarkdown } from "../../datasets/summary.ts";
 import { type Command, json } from "../command.ts";
+import { ANNDATA_OPTIONS, annDataOptions } from "../shared_options.ts";
 import { UsageError } from "../options.ts";
 
 export const dataInfoCommand: Command = {
@@ -10,6 +11,7 @@ export const dataInfoCommand: Command = {
   summary:
     "per slice: patient, spots after the join, genes, total counts, image and labels present",
   options: {
+    ...ANNDATA_OPTIONS,
     "data-dir": {
       type: "string",
       help: "data directory (default: $SPAHGC_DATA_DIR, data/, ../shared/data)",
@@ -23,6 +25,7 @@ export const dataInfoCommand: Command = {
     const log = new WarningLog(true);
     const ds = await loadDataset(name, {
       dataDir: v.str("data-dir"),
+      anndata: annDataOptions(v),
       slices: v.list("slices"),
       log,
     });

@@ -4,6 +4,7 @@ import { loadDataset } from "../../datasets/registry.ts";
 import { defaultCacheDir, parseEncoder, sliceFeatures } from "../../features/extractors.ts";
 import { exportEmbeddingsCsv, parseColumns } from "../../features/export.ts";
 import { type Command, json } from "../command.ts";
+import { ANNDATA_OPTIONS, annDataOptions } from "../shared_options.ts";
 import { UsageError } from "../options.ts";
 
 export const featuresCommand: Command = {
@@ -30,6 +31,7 @@ export const featuresCommand: Command = {
       type: "string",
       help: "with --export: keep only these dimensions, 0-based, e.g. 74-103,184-203",
     },
+    ...ANNDATA_OPTIONS,
     "data-dir": { type: "string", help: "data directory" },
     json: { type: "boolean", help: "JSON output" },
   },
@@ -56,6 +58,7 @@ export const featuresCommand: Command = {
     const ex = parseEncoder(spec);
     const ds = await loadDataset(name, {
       dataDir: v.str("data-dir"),
+      anndata: annDataOptions(v),
       log: new WarningLog(true),
     });
     const wanted = v.list("slices") ??

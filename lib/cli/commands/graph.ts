@@ -15,7 +15,7 @@ import type { Slice } from "../../data/slice.ts";
 import { type Command, json } from "../command.ts";
 import { UsageError } from "../options.ts";
 import { SPAHGC_DEFAULT_PRESET, SPAHGC_PRESETS } from "../../model/spahgc_method.ts";
-import { GENE_OPTIONS, geneParams } from "../shared_options.ts";
+import { ANNDATA_OPTIONS, annDataOptions, GENE_OPTIONS, geneParams } from "../shared_options.ts";
 
 export const graphCommand: Command = {
   usage:
@@ -38,6 +38,7 @@ export const graphCommand: Command = {
       help: "cosine (paper) | euclidean (released code)",
     },
     encoder: { type: "string", help: "builtin (default) | onnx:PATH | file:PATH" },
+    ...ANNDATA_OPTIONS,
     "data-dir": { type: "string", help: "data directory" },
     json: { type: "boolean", help: "JSON output" },
     ...GENE_OPTIONS,
@@ -49,6 +50,7 @@ export const graphCommand: Command = {
     if (!targetName) throw new UsageError("missing --target SLICE");
     const ds = await loadDataset(name, {
       dataDir: v.str("data-dir"),
+      anndata: annDataOptions(v),
       log: new WarningLog(!v.flag("json")),
     });
     const target = ds.slices.find((s) => s.name === targetName);

@@ -4,7 +4,7 @@ import { loadDataset } from "../../datasets/registry.ts";
 import { selectGenes } from "../../preprocess/hvg.ts";
 import { type Command, json } from "../command.ts";
 import { UsageError } from "../options.ts";
-import { GENE_OPTIONS, geneParams } from "../shared_options.ts";
+import { ANNDATA_OPTIONS, annDataOptions, GENE_OPTIONS, geneParams } from "../shared_options.ts";
 
 export const hvgCommand: Command = {
   usage:
@@ -13,6 +13,7 @@ export const hvgCommand: Command = {
     "highly variable gene selection by a named recipe: per-slice counts, size and the gene list",
   options: {
     ...GENE_OPTIONS,
+    ...ANNDATA_OPTIONS,
     "data-dir": { type: "string", help: "data directory" },
     json: { type: "boolean", help: "one JSON object on stdout" },
   },
@@ -22,6 +23,7 @@ export const hvgCommand: Command = {
     const p = geneParams(name, v);
     const ds = await loadDataset(name, {
       dataDir: v.str("data-dir"),
+      anndata: annDataOptions(v),
       log: new WarningLog(true),
     });
     const t0 = performance.now();

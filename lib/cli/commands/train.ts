@@ -6,7 +6,14 @@ import { METHOD_NAMES } from "../../model/methods.ts";
 import type { Split } from "../../train/cv.ts";
 import { type Command, json } from "../command.ts";
 import { UsageError } from "../options.ts";
-import { GENE_OPTIONS, geneParams, METHOD_OPTIONS, spahgcOptions } from "../shared_options.ts";
+import {
+  ANNDATA_OPTIONS,
+  annDataOptions,
+  GENE_OPTIONS,
+  geneParams,
+  METHOD_OPTIONS,
+  spahgcOptions,
+} from "../shared_options.ts";
 
 export const trainCommand: Command = {
   usage: `spahgc train <dataset> [--method ${
@@ -45,6 +52,7 @@ export const trainCommand: Command = {
     },
     cache: { type: "string", help: "feature cache folder or 'none'" },
     "data-dir": { type: "string", help: "data directory" },
+    ...ANNDATA_OPTIONS,
     json: { type: "boolean", help: "one JSON object on stdout" },
   },
   async run(v) {
@@ -59,6 +67,7 @@ export const trainCommand: Command = {
     const config: RunConfig = {
       dataset: name,
       dataDir: v.str("data-dir"),
+      anndata: annDataOptions(v),
       slices: v.list("slices"),
       split,
       folds: v.list("folds"),
