@@ -8,6 +8,9 @@ import { join } from "node:path";
 import { loadDataset } from "../lib/datasets/registry.ts";
 import { WarningLog } from "../lib/errors.ts";
 import { builtinExtractor, sliceFeatures } from "../lib/features/extractors.ts";
+import { parquetWriteBuffer } from "hyparquet-writer";
+import { generateSynthetic } from "../lib/data/synthetic.ts";
+import { Rng } from "../lib/util/random.ts";
 import { cli, HAVE_ANNDATA, python, tempDir, throwsWith } from "./helpers.ts";
 
 /** Writes the fixtures into a fresh folder; returns it. */
@@ -201,5 +204,56 @@ Deno.test({
     assert.equal(r.code, 1);
     assert.match(r.stderr, /^error: .*truncated\.h5ad: truncated HDF5 file: \d+ bytes/);
     assert.ok(!/HDF5-DIAG|at async/.test(r.stderr), r.stderr);
+  },
+});
+
+Deno.test({
+  name: "own embeddings: Parquet tables and .h5ad obsm under a chosen key train like any other",
+  ignore: !HAVE_ANNDATA,
+  fn() {
+    const dir = tempDir();
+    const ds = generateSynthetic();
+    const rng = new Rng(3);
+    const pq = join(dir, "parquet"), h5 = join(dir, "h5ad");
+    Deno.mkdirSync(pq);
+    Deno.mkdirSync(h5);
+    for (const s of ds.slices) {
+      const dims = Array.from({ length: 6 }, () => Array.from(s.spots, () => rng.normal()));
+      const buf = parquetWriteBuffer({
+        columnData: [
+          { name: "spot", type: "STRING", data: s.spots },
+          ...dims.map((d, j) => ({ name: `f${j}`, type: "DOUBLE" as const, data: d })),
+        ],
+      });
+      Deno.writeFileSync(join(pq, `${s.name}.parquet`), new Uint8Array(buf));
+      Deno.writeTextFileSync(
+        join(h5, `${s.name}.json`),
+        JSON.stringify({ spots: s.spots, x: dims }),
+      );
+    }
+    python(
+      `
+import sys, json, glob, numpy as np, pandas as pd, anndata as ad
+for f in glob.glob(sys.argv[1] + "/*.json"):
+    d = json.load(open(f))
+    a = ad.AnnData(obs=pd.DataFrame(index=d["spots"]))
+    a.obsm["X_uni"] = np.array(d["x"]).T
+    a.write_h5ad(f[:-5] + ".h5ad")
+`,
+      h5,
+    );
+    const train = (...args: string[]) =>
+      cli("train", "synthetic", "--method", "ridge", "--folds", "P1_S1", "--json", ...args);
+    const a = train("--encoder", `file:${pq}`);
+    assert.equal(a.code, 0, a.stderr);
+    const b = train("--encoder", `file:${h5}`, "--embedding-key", "X_uni");
+    assert.equal(b.code, 0, b.stderr);
+    // The same numbers through both formats (the same embeddings).
+    assert.equal(JSON.parse(a.stdout).folds[0].pcc, JSON.parse(b.stdout).folds[0].pcc);
+    const wrongKey = train("--encoder", `file:${h5}`, "--embedding-key", "X_conch");
+    assert.equal(wrongKey.code, 1);
+    assert.match(wrongKey.stderr, /no obsm\['X_conch'\] \(has: X_uni\)/);
+    const notFile = train("--embedding-key", "X_uni");
+    assert.match(notFile.stderr, /--embedding-key applies to --encoder file:/);
   },
 });

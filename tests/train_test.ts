@@ -348,3 +348,50 @@ Deno.test("file fingerprints see content rewritten at the same size and time", (
   assert.notEqual(fileFingerprint(f), before);
   assert.match(before, /^300000:\d+:[0-9a-f]{16}$/);
 });
+
+Deno.test("train --genes: a comma list, a text file or the JSON hvg --json prints; unknown genes are named", () => {
+  const dir = tempDir();
+  const hvg = cli("hvg", "synthetic", "--n-top", "60", "--json");
+  assert.equal(hvg.code, 0, hvg.stderr);
+  const selected: string[] = JSON.parse(hvg.stdout).genes;
+  Deno.writeTextFileSync(join(dir, "hvg.json"), hvg.stdout);
+  Deno.writeTextFileSync(
+    join(dir, "genes.txt"),
+    `# my panel\n${selected.slice(0, 4).join("\n")}\n\n`,
+  );
+  const run = (genes: string) =>
+    cli(
+      "train",
+      "synthetic",
+      "--method",
+      "ridge",
+      "--folds",
+      "P1_S1",
+      "--cache",
+      "none",
+      "--genes",
+      genes,
+      "--json",
+    );
+  for (
+    const [spec, n] of [[selected.slice(0, 3).join(","), 3], [join(dir, "genes.txt"), 4], [
+      join(dir, "hvg.json"),
+      selected.length,
+    ]] as const
+  ) {
+    const r = run(spec);
+    assert.equal(r.code, 0, r.stderr);
+    const rep = JSON.parse(r.stdout);
+    assert.equal(rep.genes.count, n, spec);
+    assert.equal(rep.genes.recipe, "list");
+  }
+  const bad = run(`${selected[0]},NOT_A_GENE`);
+  assert.equal(bad.code, 1);
+  assert.match(
+    bad.stderr,
+    /gene NOT_A_GENE: 1 of the 2 listed genes are not in slice P1_S1 \(e.g\. NOT_A_GENE\)/,
+  );
+  const both = cli("train", "synthetic", "--genes", "A", "--recipe", "histogene");
+  assert.equal(both.code, 2);
+  assert.match(both.stderr, /--recipe does not apply/);
+});

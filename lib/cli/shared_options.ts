@@ -14,9 +14,32 @@ import type { Ablation } from "../model/spahgc.ts";
 import { BACKEND_NAMES } from "../model/backend.ts";
 import { SELECTIONS } from "../model/selection.ts";
 import type { AnnDataReadOptions } from "../io/anndata_slices.ts";
+import { readGeneList } from "../preprocess/gene_list.ts";
 import { type Options, type OptionSchema, UsageError } from "./options.ts";
 
 const RECIPES: readonly GeneRecipe[] = ["intersection", "batch-ranked", "histogene"];
+
+/** Which encoder embeds the patches, and, for `.h5ad` embeddings, under which `obsm` key. */
+export const ENCODER_OPTIONS = {
+  encoder: {
+    type: "string",
+    help:
+      "builtin (default) | onnx:MODEL.onnx | file:DIR_OR_FILE (.npy + .ids.txt, .safetensors, .csv/.tsv, .parquet, .h5ad)",
+  },
+  "embedding-key": {
+    type: "string",
+    help: "with --encoder file:…h5ad: the obsm key of the embeddings (default X_embedding)",
+  },
+} satisfies OptionSchema;
+
+/** `--genes` (train): one's own gene list instead of a recipe. */
+export const GENE_LIST_OPTION = {
+  genes: {
+    type: "string",
+    help:
+      "the genes to predict instead of a recipe: A,B,… or a file (one per line, or the JSON of `hvg --json`)",
+  },
+} satisfies OptionSchema;
 const FLAVORS: readonly HvgFlavor[] = ["seurat", "seurat_v3"];
 
 export const GENE_OPTIONS = {
@@ -73,6 +96,11 @@ export function annDataOptions(o: Options): AnnDataReadOptions | undefined {
 
 /** The gene-selection parameters the options ask for on `dataset`. */
 export function geneParams(dataset: string, o: Options): GeneSelectionParams {
+  const list = o.has("genes") ? o.str("genes") : undefined;
+  if (list !== undefined) {
+    if (o.has("recipe")) throw new UsageError("--genes gives the genes: --recipe does not apply");
+    return { ...DEFAULT_GENE_PARAMS, recipe: "list", genes: readGeneList(list) };
+  }
   const recipe = o.choice("recipe", RECIPES, defaultGeneRecipe(dataset));
   const flavor = o.choice("flavor", FLAVORS, "seurat");
   const nTop = o.int("n-top") ?? DEFAULT_GENE_PARAMS.nTop;

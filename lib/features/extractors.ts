@@ -235,12 +235,12 @@ export function precomputedExtractor(
     async extract(slice) {
       let file = path;
       if (exists(path) && Deno.statSync(path).isDirectory) {
-        const hit = ["npy", "safetensors", "csv", "tsv", "h5ad"].map((e) =>
+        const hit = ["npy", "safetensors", "csv", "tsv", "parquet", "h5ad"].map((e) =>
           join(path, `${slice.name}.${e}`)
         ).find(exists);
         if (!hit) {
           throw new DataError(
-            `no embedding file for slice ${slice.name} (expected ${slice.name}.npy|.safetensors|.csv|.tsv|.h5ad)`,
+            `no embedding file for slice ${slice.name} (expected ${slice.name}.npy|.safetensors|.csv|.tsv|.parquet|.h5ad)`,
             { file: path },
           );
         }
@@ -278,10 +278,15 @@ export function precomputedExtractor(
 }
 
 /** Parses an encoder spec: `builtin`, `onnx:PATH`, `file:PATH`. */
-export function parseEncoder(spec: string): FeatureExtractor {
+export function parseEncoder(spec: string, o: { embeddingKey?: string } = {}): FeatureExtractor {
+  if (spec.startsWith("file:")) {
+    return precomputedExtractor(spec.slice(5), { obsmKey: o.embeddingKey });
+  }
+  if (o.embeddingKey) {
+    throw new DataError(`--embedding-key applies to --encoder file:… (.h5ad obsm), not '${spec}'`);
+  }
   if (spec === "builtin") return builtinExtractor();
   if (spec.startsWith("onnx:")) return onnxExtractor(spec.slice(5));
-  if (spec.startsWith("file:")) return precomputedExtractor(spec.slice(5));
   throw new DataError(`unknown encoder '${spec}', expected builtin, onnx:PATH or file:PATH`);
 }
 

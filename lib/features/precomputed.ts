@@ -2,7 +2,8 @@
  * Readers for embeddings computed elsewhere (UNI, Virchow, CONCH, …): `.npy` (+ a `.ids.txt`
  * of spot ids, one per line), `.safetensors` (the tensor `embeddings`, or the only tensor; spot
  * ids as a JSON list in the `__metadata__` entry `spots`), CSV (spot id, then one column per
- * dimension; an optional header) and `.h5ad` (an `obsm` key; obs names are the spot ids).
+ * dimension; an optional header), Parquet (a spot-id column and one column per dimension, as
+ * pandas' `to_parquet` writes) and `.h5ad` (an `obsm` key; obs names are the spot ids).
  *
  * `.npy` and `.safetensors` headers are parsed by hand: both formats are a small documented
  * header in front of raw little-endian values, and no maintained npm package reads them into
@@ -10,6 +11,7 @@
  */
 import { DataError } from "../errors.ts";
 import { exists, parseTable, readBytes } from "../io/files.ts";
+import { parquetReadObjects } from "hyparquet";
 import { readH5ad } from "../io/h5ad.ts";
 
 export interface RawEmbeddings {
@@ -192,7 +194,7 @@ export async function readEmbeddingFile(
     return { ids: t.rows.map((r) => r[0]), dim, data };
   }
   if (path.endsWith(".h5ad")) {
-    const ad = await readH5ad(path);
+    const ad = await readH5ad(path, { optionalX: true });
     const m = ad.obsm[obsmKey];
     if (!m) {
       throw new DataError(
@@ -202,8 +204,50 @@ export async function readEmbeddingFile(
     }
     return { ids: ad.obsNames, dim: m.nCols, data: Float32Array.from(m.data) };
   }
+  if (path.endsWith(".parquet")) return await readParquetEmbeddings(path);
   throw new DataError(
-    "unknown embedding format, expected .npy (+ .ids.txt), .safetensors, .csv/.tsv or .h5ad",
+    "unknown embedding format, expected .npy (+ .ids.txt), .safetensors, .csv/.tsv, .parquet or .h5ad",
     { file: path },
   );
+}
+
+/**
+ * A Parquet table of embeddings (`df.to_parquet()` of a spots × dimensions frame): the spot ids
+ * are its one string column (a named column, or pandas' index), every other column a dimension.
+ */
+async function readParquetEmbeddings(path: string): Promise<RawEmbeddings> {
+  const bytes = readBytes(path, "Parquet table");
+  const file = bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength);
+  let rows: Record<string, unknown>[];
+  try {
+    rows = await parquetReadObjects({ file: file as ArrayBuffer });
+  } catch (e) {
+    throw new DataError(`not a readable Parquet file: ${(e as Error).message}`, { file: path });
+  }
+  if (!rows.length) throw new DataError("the table has no rows", { file: path });
+  const keys = Object.keys(rows[0]);
+  const idKeys = keys.filter((k) => typeof rows[0][k] === "string");
+  if (idKeys.length !== 1) {
+    throw new DataError(
+      `expected one string column of spot ids and numeric dimensions, found ${
+        idKeys.length ? `string columns ${idKeys.join(", ")}` : "no string column"
+      }`,
+      { file: path },
+    );
+  }
+  const dims = keys.filter((k) => k !== idKeys[0]);
+  const data = new Float32Array(rows.length * dims.length);
+  rows.forEach((r, i) => {
+    dims.forEach((k, j) => {
+      const v = r[k];
+      if (typeof v !== "number" && typeof v !== "bigint" && v !== null) {
+        throw new DataError(`column '${k}' is not numeric (row ${i + 1}: ${JSON.stringify(v)})`, {
+          file: path,
+          spot: String(r[idKeys[0]]),
+        });
+      }
+      data[i * dims.length + j] = v === null ? NaN : Number(v);
+    });
+  });
+  return { ids: rows.map((r) => String(r[idKeys[0]])), dim: dims.length, data };
 }

@@ -347,7 +347,10 @@ function readDataFrame(
 }
 
 /** Reads an `.h5ad` file written by anndata ≥ 0.8 (or by `writeH5ad`). */
-export async function readH5ad(path: string): Promise<AnnData> {
+export async function readH5ad(
+  path: string,
+  o: { optionalX?: boolean } = {},
+): Promise<AnnData> {
   if (!exists(path)) throw new DataError("h5ad file not found", { file: path });
   assertHdf5(path);
   await h5Ready();
@@ -358,12 +361,16 @@ export async function readH5ad(path: string): Promise<AnnData> {
     throw new DataError(`not a readable HDF5 file: ${(e as Error).message}`, { file: path });
   }
   try {
-    if (!f.keys().includes("X")) {
+    // An AnnData without X (X=None: embeddings in obsm only) is valid where X is not needed.
+    const hasX = f.keys().includes("X");
+    if (!hasX && !o.optionalX) {
       throw new DataError("no X in file, expected an AnnData .h5ad", { file: path });
     }
     const obs = readDataFrame(f, "obs", path);
     const vars = readDataFrame(f, "var", path);
-    const X = readMatrix(f.get("X")!, path, "X");
+    const X = hasX
+      ? readMatrix(f.get("X")!, path, "X")
+      : { nRows: obs.index.length, nCols: 0, data: new Float32Array(0) };
     const denseGroup = (name: string): Record<string, Dense2D> => {
       const out: Record<string, Dense2D> = {};
       const g = f.get(name) as H5Group | null;

@@ -171,7 +171,7 @@ export function sliceHvg(
   return hvgSeurat(normalizeTotal(s.counts, targetSum), nTop);
 }
 
-export type GeneRecipe = "intersection" | "batch-ranked" | "histogene";
+export type GeneRecipe = "intersection" | "batch-ranked" | "histogene" | "list";
 
 export interface GeneSelectionParams {
   recipe: GeneRecipe;
@@ -187,6 +187,8 @@ export interface GeneSelectionParams {
   detectionSlices?: string[];
   /** histogene: minimum number of spots with count > 0 over the detection sections (default 1000). */
   minSpots?: number;
+  /** list: the genes, as given (`train --genes`); each must be in every slice. */
+  genes?: string[];
 }
 
 export interface GeneSelection {
@@ -221,6 +223,27 @@ export function selectGenes(slices: Slice[], p: GeneSelectionParams): GeneSelect
   if (slices.length === 0) throw new DataError("gene selection needs at least one slice");
   const params = { ...p, slices: slices.map((s) => s.name) };
   const notes: string[] = [];
+  if (p.recipe === "list") {
+    const genes = [...new Set(p.genes ?? [])];
+    if (!genes.length) throw new DataError("gene list is empty (give --genes A,B,… or a file)");
+    for (const s of slices) {
+      const have = new Set(s.genes);
+      const missing = genes.filter((g) => !have.has(g));
+      if (missing.length) {
+        throw new DataError(
+          `${missing.length} of the ${genes.length} listed genes are not in slice ${s.name} (e.g. ${
+            missing.slice(0, 5).join(", ")
+          }): drop them from the list, or check the gene naming (symbols vs Ensembl ids)`,
+          { gene: missing[0] },
+        );
+      }
+    }
+    if (genes.length < (p.genes ?? []).length) {
+      notes.push(`${(p.genes ?? []).length - genes.length} duplicate name(s) in the list dropped`);
+    }
+    notes.push(`${genes.length} genes as listed`);
+    return { recipe: "list", params, genes, perSlice: [], notes };
+  }
   if (p.recipe === "histogene") {
     const names = slices.map((s) => s.name).sort();
     const refName = p.referenceSlice ?? names[0];

@@ -41,6 +41,8 @@ export interface RunConfig {
   geneMode?: "paper" | "strict";
   /** `builtin` (default), `onnx:PATH` or `file:PATH`. */
   encoder?: string;
+  /** With `file:…h5ad` embeddings: their `obsm` key (default `X_embedding`). */
+  embeddingKey?: string;
   /** Method name (`spahgc train --help` lists them). */
   method: string;
   /** The method's options: preset, epochs, selection, seed, graph, ablations, … */
@@ -63,6 +65,7 @@ export function normalizeRunConfig(c: RunConfig) {
     genes: { ...DEFAULT_GENE_PARAMS, recipe: defaultGeneRecipe(c.dataset), ...c.genes },
     geneMode: c.geneMode ?? "paper",
     encoder: c.encoder ?? "builtin",
+    ...(c.embeddingKey ? { embeddingKey: c.embeddingKey } : {}),
     method: c.method,
     options,
   };
@@ -126,7 +129,7 @@ export async function runExperiment(c: RunConfig, x: RunExecution = {}): Promise
       anndata: c.anndata,
       log: x.warnings ?? new WarningLog(true),
     });
-  const extractor = parseEncoder(n.encoder);
+  const extractor = parseEncoder(n.encoder, { embeddingKey: c.embeddingKey });
   try {
     return await crossValidate({
       dataset,

@@ -4,7 +4,7 @@ import { loadDataset } from "../../datasets/registry.ts";
 import { defaultCacheDir, parseEncoder, sliceFeatures } from "../../features/extractors.ts";
 import { exportEmbeddingsCsv, parseColumns } from "../../features/export.ts";
 import { type Command, json } from "../command.ts";
-import { ANNDATA_OPTIONS, annDataOptions } from "../shared_options.ts";
+import { ANNDATA_OPTIONS, annDataOptions, ENCODER_OPTIONS } from "../shared_options.ts";
 import { UsageError } from "../options.ts";
 
 export const featuresCommand: Command = {
@@ -13,7 +13,7 @@ export const featuresCommand: Command = {
   summary:
     "image embeddings per spot (cached on disk by slice, encoder and parameters); --export writes them as <slice>.csv",
   options: {
-    encoder: { type: "string", help: "builtin (default), onnx:model.onnx, file:DIR_OR_FILE" },
+    ...ENCODER_OPTIONS,
     slices: {
       type: "string",
       help: "comma-separated slices (default: all with an image, or all for file:)",
@@ -55,7 +55,7 @@ export const featuresCommand: Command = {
     if (columnSpec !== undefined) columnsFor(Number.POSITIVE_INFINITY);
     let columns: number[] | undefined;
     const spec = v.str("encoder") ?? "builtin";
-    const ex = parseEncoder(spec);
+    const ex = parseEncoder(spec, { embeddingKey: v.str("embedding-key") });
     const ds = await loadDataset(name, {
       dataDir: v.str("data-dir"),
       anndata: annDataOptions(v),

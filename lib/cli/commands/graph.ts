@@ -15,7 +15,13 @@ import type { Slice } from "../../data/slice.ts";
 import { type Command, json } from "../command.ts";
 import { UsageError } from "../options.ts";
 import { SPAHGC_DEFAULT_PRESET, SPAHGC_PRESETS } from "../../model/spahgc_method.ts";
-import { ANNDATA_OPTIONS, annDataOptions, GENE_OPTIONS, geneParams } from "../shared_options.ts";
+import {
+  ANNDATA_OPTIONS,
+  annDataOptions,
+  ENCODER_OPTIONS,
+  GENE_OPTIONS,
+  geneParams,
+} from "../shared_options.ts";
 
 export const graphCommand: Command = {
   usage:
@@ -37,7 +43,7 @@ export const graphCommand: Command = {
       choices: ["cosine", "euclidean"],
       help: "cosine (paper) | euclidean (released code)",
     },
-    encoder: { type: "string", help: "builtin (default) | onnx:PATH | file:PATH" },
+    ...ENCODER_OPTIONS,
     ...ANNDATA_OPTIONS,
     "data-dir": { type: "string", help: "data directory" },
     json: { type: "boolean", help: "JSON output" },
@@ -58,7 +64,9 @@ export const graphCommand: Command = {
     const bankNames = v.list("slices") ??
       ds.slices.filter((s) => s.image && s !== target).map((s) => s.name);
     const genes = selectGenes(ds.slices, geneParams(name, v)).genes;
-    const ex = parseEncoder(v.str("encoder") ?? "builtin");
+    const ex = parseEncoder(v.str("encoder") ?? "builtin", {
+      embeddingKey: v.str("embedding-key"),
+    });
     try {
       const prep = async (s: Slice) => {
         const col = new Map(s.genes.map((g, j) => [g, j]));

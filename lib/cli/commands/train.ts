@@ -9,6 +9,8 @@ import { UsageError } from "../options.ts";
 import {
   ANNDATA_OPTIONS,
   annDataOptions,
+  ENCODER_OPTIONS,
+  GENE_LIST_OPTION,
   GENE_OPTIONS,
   geneParams,
   METHOD_OPTIONS,
@@ -34,13 +36,14 @@ export const trainCommand: Command = {
     },
     folds: { type: "string", help: "only these folds (slice or patient names)" },
     slices: { type: "string", help: "slices taking part (default: all with an image)" },
-    encoder: { type: "string", help: "builtin (default) | onnx:PATH | file:PATH" },
+    ...ENCODER_OPTIONS,
     "gene-mode": {
       type: "string",
       choices: ["paper", "strict"],
       help: "paper (genes from all slices, default) | strict (training slices only)",
     },
     ...GENE_OPTIONS,
+    ...GENE_LIST_OPTION,
     out: {
       type: "string",
       help:
@@ -74,6 +77,7 @@ export const trainCommand: Command = {
       genes: geneParams(name, v),
       geneMode,
       encoder: v.str("encoder") ?? "builtin",
+      embeddingKey: v.str("embedding-key"),
       method,
       options,
     };
