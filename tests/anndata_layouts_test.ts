@@ -51,6 +51,9 @@ idx = a.copy(); idx.obsm["spatial"] = np.stack([np.arange(n) % 10, np.arange(n) 
 far = a.copy(); far.uns["spatial"]["libA"]["scalefactors"]["tissue_hires_scalef"] = 2.0; far.write_h5ad(f"{out}/uncovered.h5ad")
 os.makedirs(f"{out}/gaps")
 a.write_h5ad(f"{out}/gaps/libA.h5ad"); b[:, 5:].copy().write_h5ad(f"{out}/gaps/libB.h5ad")
+os.makedirs(f"{out}/noimage")
+for x in (a, b):
+    y = x.copy(); del y.uns["spatial"]; y.write_h5ad(f"{out}/noimage/{list(x.uns['spatial'])[0]}.h5ad")
 data = open(f"{out}/per_slice/libA.h5ad", "rb").read()
 open(f"{out}/truncated.h5ad", "wb").write(data[: len(data) // 2])
 `,
@@ -199,6 +202,10 @@ Deno.test({
       ),
       JSON.stringify(log.warnings),
     );
+    // No image, no embeddings: the default slices are none, and the message says what to pass.
+    const noimg = cli("train", join(dir, "noimage"), "--method", "ridge");
+    assert.equal(noimg.code, 1);
+    assert.match(noimg.stderr, /2 slice\(s\) in noimage, 0 with an image .* --encoder file:DIR/);
     // On the command line: exit 1 and one line, never a stack trace or HDF5 diagnostics.
     const r = cli("data", "info", join(dir, "truncated.h5ad"));
     assert.equal(r.code, 1);

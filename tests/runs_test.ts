@@ -7,8 +7,10 @@ import {
   alignToPrediction,
   benchmarkTable,
   compareRuns,
+  configurationDifferences,
   evaluateRun,
   loadRun,
+  sideBySide,
 } from "../lib/eval/runs.ts";
 import { benjaminiHochberg, wilcoxonSignedRank } from "../lib/eval/stats.ts";
 import { ridgeMethod } from "../lib/model/baselines/ridge.ts";
@@ -189,6 +191,19 @@ Deno.test("two runs compare by paired Wilcoxon on shared slices; differences in 
   );
   assert.ok(Math.abs(agg.overSlices.pcc - agg.overSeeds.pcc) < 1e-12, "a mean of means either way");
   await throwsWith(() => aggregateSeeds([a, b]), "must predict the same slices", "lacks P1_S1");
+  // Seeds of one configuration differ in nothing but the seed; another method is not a seed.
+  const withSeed = (e: typeof a, seed: number) => ({
+    ...e,
+    config: { ...e.config, params: { ...(e.config.params as object), seed } },
+  });
+  assert.deepEqual(configurationDifferences([withSeed(a, 0), withSeed(seed2, 2)]), []);
+  const other = { ...withSeed(seed2, 2), method: "knn" };
+  assert.deepEqual(configurationDifferences([withSeed(a, 0), other]), [
+    'method: "ridge" → "knn"',
+  ]);
+  const side = sideBySide([a, other]);
+  assert.equal(side.length, a.slices.length + 2);
+  assert.equal(side.at(-2)!["knn (seed2)"], other.mean.pcc);
 
   // The comparison table: tests against the reference, BH across methods.
   const third = { ...seed2, method: "third" };

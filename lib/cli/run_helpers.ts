@@ -6,7 +6,15 @@
 import { DataError, WarningLog } from "../errors.ts";
 import { loadDataset } from "../datasets/registry.ts";
 import type { Dataset } from "../data/slice.ts";
-import { aggregateSeeds, evaluateRun, loadRun, type Run, type RunSlice } from "../eval/runs.ts";
+import {
+  aggregateSeeds,
+  configurationDifferences,
+  evaluateRun,
+  loadRun,
+  type Run,
+  type RunSlice,
+  sideBySide,
+} from "../eval/runs.ts";
 import { thumbnailDataUri } from "../io/image.ts";
 import { exportTable, markdownTable } from "../provenance/table.ts";
 import { type Background, type Figure, spatialExpressionFigure } from "../plot/figures.ts";
@@ -124,6 +132,20 @@ export function geneMap(
 export async function evaluateSeeds(dirs: string[], v: Options): Promise<number> {
   const evs = [];
   for (const d of dirs) evs.push(evaluateRun(await openRun(d, v)));
+  // Runs of different configurations are not seeds: shown side by side, never pooled.
+  const differ = configurationDifferences(evs);
+  if (differ.length) {
+    const rows = sideBySide(evs);
+    if (v.flag("json")) json({ sideBySide: true, differences: differ, rows });
+    else {
+      console.log(
+        `${dirs.length} runs of different configurations, side by side (not pooled as seeds):`,
+      );
+      console.log(markdownTable(rows));
+      for (const d of differ.slice(0, 8)) console.log(`  differs: ${d}`);
+    }
+    return 0;
+  }
   const agg = aggregateSeeds(evs);
   if (v.flag("json")) json(agg);
   else {

@@ -12,6 +12,7 @@ import { type AnnData, readH5ad } from "../io/h5ad.ts";
 import type { Dataset } from "../data/slice.ts";
 import { expressionTarget, type TargetTransform } from "../preprocess/normalize.ts";
 import { RUN_FILES } from "../provenance/run_folder.ts";
+import { identityDifferences } from "../provenance/identity.ts";
 import { meanStd, sliceMetrics } from "./metrics.ts";
 import {
   type Alternative,
@@ -427,6 +428,40 @@ export function aggregateSeeds(evs: RunEvaluation[]): SeedAggregate {
     overSeeds: { pcc: ep.mean, pccStd: ep.std, rmse: er.mean, rmseStd: er.std },
     notes,
   };
+}
+
+/**
+ * How a set of runs differs other than by seed (method, split, slices, genes, target, encoder,
+ * any method parameter): empty when they are seeds of one configuration.
+ */
+export function configurationDifferences(evs: RunEvaluation[]): string[] {
+  const strip = (e: RunEvaluation) => {
+    const { params, code: _c, inputs: _i, hash: _h, dataset: _d, provenance: _p, ...rest } = e
+      .config as Record<string, unknown> & { params?: Record<string, unknown> };
+    const p = JSON.parse(JSON.stringify(params ?? {}));
+    delete p.seed;
+    if (p.config) delete p.config.seed;
+    return { ...rest, method: e.method, params: p };
+  };
+  const base = strip(evs[0]);
+  return [...new Set(evs.slice(1).flatMap((e) => identityDifferences(base, strip(e))))];
+}
+
+/** Runs side by side: per test slice each run's PCC, then each run's mean (no pooling). */
+export function sideBySide(evs: RunEvaluation[]): Record<string, string | number>[] {
+  const label = (e: RunEvaluation) =>
+    `${e.method} (${e.dir.replace(/\/+$/, "").replace(/^.*\//, "")})`;
+  const tests = [...new Set(evs.flatMap((e) => e.slices.map((s) => s.test)))];
+  return [
+    ...tests.map((t) => ({
+      test: t,
+      ...Object.fromEntries(
+        evs.map((e) => [label(e), e.slices.find((s) => s.test === t)?.pcc ?? NaN]),
+      ),
+    })),
+    { test: "mean PCC", ...Object.fromEntries(evs.map((e) => [label(e), e.mean.pcc])) },
+    { test: "mean RMSE", ...Object.fromEntries(evs.map((e) => [label(e), e.mean.rmse])) },
+  ];
 }
 
 export interface BenchmarkRow {

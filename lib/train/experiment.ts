@@ -77,12 +77,32 @@ function columnsFor(slice: Slice, genes: string[]): number[] {
   });
 }
 
+/**
+ * The slices a run uses when none are named: every slice the encoder can embed — all of them for
+ * precomputed embeddings (`file:`), those with an image otherwise. Fewer than two is an error
+ * that says why and what to pass.
+ */
+export function defaultSlices(dataset: Dataset, extractor: FeatureExtractor): string[] {
+  const all = dataset.slices.map((s) => s.name);
+  if (extractor.id.startsWith("file:")) return all;
+  const imaged = dataset.slices.filter((s) => s.image).map((s) => s.name);
+  if (imaged.length >= 2) return imaged;
+  throw new DataError(
+    `${all.length} slice(s) in ${dataset.name}, ${imaged.length} with an image (${
+      imaged.join(", ") || "none"
+    }): the ${extractor.id} encoder embeds image patches, and cross-validation needs 2 slices. ` +
+      `Give the slices their images (uns['spatial'][library]['images'] with scale factors, or ` +
+      `uns['image_path']; docs/data-formats.md), or bring embeddings with --encoder file:DIR`,
+    { file: dataset.provenance.location },
+  );
+}
+
 export async function crossValidate(o: CvOptions): Promise<CvReport> {
   const split = o.split ?? "slice";
   const geneMode = o.geneMode ?? "paper";
   const target = o.target ?? "paper";
   const log = o.progress ?? ((m: string) => console.error(m));
-  const names = o.slices ?? o.dataset.slices.filter((s) => s.image).map((s) => s.name);
+  const names = o.slices ?? defaultSlices(o.dataset, o.extractor);
   const slices = names.map((n) => {
     const s = o.dataset.slices.find((x) => x.name === n);
     if (!s) throw new DataError(`slice ${n} not in dataset ${o.dataset.name}`);
