@@ -208,4 +208,5 @@ export { expandSpec, type SweepSpec } from "./sweep/spec.ts";
 export { runLocal, runSlurm } from "./sweep/runners.ts";
 export { collect, readResults, type ResultRow, sweepStatus } from "./sweep/store.ts";
 export { exportTable, markdownTable } from "./provenance/table.ts";
+export { readGeneList } from "./preprocess/gene_list.ts";
 export { thumbnailDataUri } from "./io/image.ts";

@@ -11,6 +11,8 @@ import { builtinExtractor, sliceFeatures } from "../lib/features/extractors.ts";
 import { parquetWriteBuffer } from "hyparquet-writer";
 import { generateSynthetic } from "../lib/data/synthetic.ts";
 import { Rng } from "../lib/util/random.ts";
+import { runNotebook } from "../lib/notebook/runner.ts";
+import { PROJECT_ROOT } from "../lib/paths.ts";
 import { cli, HAVE_ANNDATA, python, tempDir, throwsWith } from "./helpers.ts";
 
 /** Writes the fixtures into a fresh folder; returns it. */
@@ -116,6 +118,24 @@ Deno.test({
       log: new WarningLog(false),
     });
     assert.equal(asked.slices[0].counts.sum(), per.slices[0].counts.sum());
+
+    // The own-data notebook runs on it as a user would point it there.
+    const nb = await runNotebook(join(PROJECT_ROOT, "notebooks/01_your_data.ipynb"), {
+      engine: "deno",
+      outputDir: join(dir, "executed"),
+      env: {
+        SPAHGC_FIGURES_DIR: join(dir, "figures"),
+        SPAHGC_PARAMS: JSON.stringify({ data: join(dir, "per_slice"), nTop: 30, epochs: 2 }),
+      },
+    });
+    assert.deepEqual(nb.failures, []);
+    assert.ok(nb.ok);
+    const rows = Deno.readTextFileSync(join(dir, "figures/01_your_data/per_slice.csv")).trim()
+      .split("\n");
+    assert.deepEqual(rows.slice(1).map((r) => r.split(",")[0]), ["libA", "libB"]);
+    const m = JSON.parse(Deno.readTextFileSync(join(dir, "figures/01_your_data/manifest.json")));
+    assert.deepEqual(m.dataset.slices, ["libA", "libB"]);
+    assert.ok(m.outputs.includes("spatial_map.html"));
 
     // The command line reads the same, and trains on it.
     const info = cli(
