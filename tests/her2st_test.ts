@@ -5,7 +5,15 @@
  */
 import assert from "node:assert/strict";
 import { join } from "node:path";
-import { imageSize, readHer2st, readHer2stSection, WarningLog } from "../lib/mod.ts";
+import {
+  imageSize,
+  loadDataset,
+  readHer2st,
+  readHer2stSection,
+  sliceToAnnData,
+  WarningLog,
+  writeH5ad,
+} from "../lib/mod.ts";
 import { HER2ST_DIR, tempDir, throwsWith, writeText } from "./helpers.ts";
 
 interface Expected {
@@ -153,4 +161,30 @@ Deno.test("an image that does not open is a DataError naming the file", async ()
   const s = readHer2stSection(d, "A1", new WarningLog(false));
   assert.equal(s.image?.path, img);
   await throwsWith(() => imageSize(s.image!), "broken.jpg", "image does not open");
+});
+
+Deno.test({
+  name:
+    "HER2+ exported to .h5ad and read back as a user's folder: the same spots, genes, counts, coordinates, images and labels",
+  ignore: !HER2ST_DIR,
+  async fn() {
+    const native = readHer2st(HER2ST_DIR!, { sections: ["B4", "C2"], log: new WarningLog(false) });
+    const dir = tempDir();
+    for (const s of native.slices) await writeH5ad(join(dir, `${s.name}.h5ad`), sliceToAnnData(s));
+    const back = await loadDataset(dir, { log: new WarningLog(false) });
+    assert.deepEqual(back.slices.map((s) => s.name), ["B4", "C2"]);
+    for (const [i, s] of native.slices.entries()) {
+      const b = back.slices[i];
+      assert.equal(b.patient, s.patient);
+      assert.deepEqual(b.spots, s.spots);
+      assert.deepEqual(b.genes, s.genes);
+      assert.deepEqual([...b.counts.indptr], [...s.counts.indptr]);
+      assert.deepEqual([...b.counts.indices], [...s.counts.indices]);
+      assert.deepEqual([...b.counts.data], [...s.counts.data]);
+      assert.deepEqual([...b.pixel.x], [...s.pixel.x]);
+      assert.deepEqual([...b.array.y], [...s.array.y]);
+      assert.equal(b.image?.path, s.image?.path);
+      assert.deepEqual(b.labels, s.labels);
+    }
+  },
 });
