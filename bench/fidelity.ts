@@ -19,7 +19,8 @@
  */
 import { parseArgs } from "node:util";
 import { join } from "node:path";
-import { PROJECT_ROOT } from "../lib/mod.ts";
+import { PROJECT_ROOT } from "../lib/paths.ts";
+import { f3, mean, pool, RunStore, trainInto } from "./study_runs.ts";
 
 const { values } = parseArgs({
   args: Deno.args,
@@ -96,13 +97,8 @@ type Selection = "fixed" | "validation";
 const runDir = (c: string, seed: number, selection: Selection = "fixed") =>
   join(values.root, `${selection === "fixed" ? "" : "select-"}${c}-e${values.epochs}-s${seed}`);
 
-async function train(c: (typeof CONFIGS)[number], seed: number, selection: Selection) {
-  const dir = runDir(c.name, seed, selection);
-  const args = [
-    "run",
-    "-A",
-    join(PROJECT_ROOT, "lib/cli/main.ts"),
-    "train",
+function train(c: (typeof CONFIGS)[number], seed: number, selection: Selection) {
+  return trainInto(runDir(c.name, seed, selection), [
     "her2st",
     "--slices",
     SLICES.join(","),
@@ -112,24 +108,8 @@ async function train(c: (typeof CONFIGS)[number], seed: number, selection: Selec
     selection,
     "--seed",
     String(seed),
-    "--out",
-    dir,
     ...c.flags,
-  ];
-  Deno.mkdirSync(dir, { recursive: true });
-  const log = Deno.openSync(join(dir, "train.log"), { create: true, append: true, write: true });
-  const t0 = performance.now();
-  const p = new Deno.Command(Deno.execPath(), { args, stdout: "null", stderr: "piped" }).spawn();
-  // Chunk by chunk, so the log can be followed while a run goes on (a piped FsFile writable
-  // showed nothing until the process ended).
-  for await (const chunk of p.stderr) log.writeSync(chunk);
-  const { code } = await p.status;
-  log.close();
-  console.error(
-    `${c.name} seed ${seed} (${selection}): ${
-      code === 0 ? "done" : `FAILED (exit ${code}, see ${dir}/train.log)`
-    } in ${((performance.now() - t0) / 60000).toFixed(1)} min`,
-  );
+  ], `${c.name} seed ${seed} (${selection})`);
 }
 
 const candidates = values.select === undefined
@@ -142,31 +122,25 @@ if (!values["table-only"]) {
     ),
     ...candidates.flatMap((c) => seeds.map((s) => () => train(c, s, "validation"))),
   ];
-  const workers = Array.from({ length: Number(values.parallel) }, async () => {
-    while (jobs.length) await jobs.shift()!();
-  });
-  await Promise.all(workers);
+  await pool(jobs, Number(values.parallel));
 }
 
-/** Per-section PCC of one finished run folder, or undefined while a section is missing. */
+// Each run's per-section results, kept in a small committed store beside the page so the tables
+// can be regenerated after the run folders are gone (a folder, when present, refreshes its entry).
+const store = new RunStore(join(PROJECT_ROOT, "docs/results/fidelity.runs.json"));
+/** Per-section PCC of one finished run, or undefined while a section is missing. */
 function readRun(
   dir: string,
 ): { pcc: number[]; seconds: number; valPcc: number[]; valSlice: string[] } | undefined {
-  try {
-    const m = SLICES.map((s) => JSON.parse(Deno.readTextFileSync(join(dir, `${s}.metrics.json`))));
-    return {
-      pcc: m.map((x) => x.pcc),
-      seconds: m.reduce((a, x) => a + x.seconds, 0),
-      valPcc: m.map((x) => x.selection?.validationPcc ?? NaN),
-      valSlice: m.map((x) => x.selection?.validationSlice ?? "?"),
-    };
-  } catch {
-    return undefined;
-  }
+  const r = store.get(dir.replace(/^.*\//, ""), dir, SLICES);
+  return r && {
+    pcc: r.slices.map((x) => x.pcc),
+    seconds: r.slices.reduce((a, x) => a + x.seconds, 0),
+    valPcc: r.slices.map((x) => x.validationPcc ?? NaN),
+    valSlice: r.slices.map((x) => x.validationSlice ?? "?"),
+  };
 }
 
-const mean = (xs: number[]) => xs.reduce((a, b) => a + b, 0) / xs.length;
-const f3 = (x: number) => x.toFixed(3);
 const rows: string[] = [];
 const releasedMean = (seed: number) => {
   const r = readRun(runDir("released", seed));
@@ -333,6 +307,9 @@ const selectionPage = [
 const page = candidates.length ? selectionPage : table;
 const out = values.out ??
   join(PROJECT_ROOT, "docs/results", candidates.length ? "default-selection.md" : "fidelity.md");
+store.save(
+  "per-section results of the runs behind docs/results/fidelity.md and default-selection.md (bench/fidelity.ts)",
+);
 Deno.mkdirSync(join(out, ".."), { recursive: true });
 Deno.writeTextFileSync(out, page);
 console.log(page);
