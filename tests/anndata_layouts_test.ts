@@ -6,6 +6,8 @@
 import assert from "node:assert/strict";
 import { join } from "node:path";
 import { loadDataset } from "../lib/datasets/registry.ts";
+import { expressionTarget } from "../lib/preprocess/normalize.ts";
+import { selectGenes } from "../lib/preprocess/hvg.ts";
 import { WarningLog } from "../lib/errors.ts";
 import { builtinExtractor, sliceFeatures } from "../lib/features/extractors.ts";
 import { parquetWriteBuffer } from "hyparquet-writer";

@@ -81,6 +81,11 @@ export const ANNDATA_OPTIONS = {
     type: "string",
     help: "h5ad: the uns['spatial'] library of a single-slice file that holds several",
   },
+  normalised: {
+    type: "boolean",
+    help:
+      "h5ad: X (or --counts-layer) is log-normalised already (normalize_total + log1p): used as it is, no normalisation of ours",
+  },
 } satisfies OptionSchema;
 
 /** The AnnData reading options given, or undefined when none was. */
@@ -90,6 +95,7 @@ export function annDataOptions(o: Options): AnnDataReadOptions | undefined {
     ...(o.str("patient-key") ? { patientKey: o.str("patient-key") } : {}),
     ...(o.str("counts-layer") ? { countsLayer: o.str("counts-layer") } : {}),
     ...(o.str("library-id") ? { libraryId: o.str("library-id") } : {}),
+    ...(o.flag("normalised") ? { normalised: true } : {}),
   };
   return Object.keys(r).length ? r : undefined;
 }

@@ -42,8 +42,13 @@ export interface Slice {
   name: string;
   /** Patient (donor) id; several sections can share one. Used for leave-one-patient-out. */
   patient: string;
-  /** Raw counts, spots × genes, CSR. */
+  /**
+   * Raw counts, spots × genes, CSR — or, when `normalised` is set, values the user declared
+   * log-normalised already (ln(1 + x) of library-size-normalised counts), used as they are.
+   */
   counts: CsrMatrix;
+  /** The values in `counts` are log-normalised, not counts: the pipeline skips its normalisation. */
+  normalised?: boolean;
   genes: string[];
   spots: string[];
   /** Array-grid coordinates (legacy ST: the x/y of the spot id; Visium: array_col/array_row). */

@@ -197,7 +197,12 @@ export async function loadRun(dir: string, truth?: Dataset): Promise<Run> {
       truthExpr = {
         spots: s.spots,
         genes: ad.varNames,
-        values: expressionTarget(s.counts, cols, (config.target ?? "paper") as TargetTransform),
+        values: expressionTarget(
+          s.counts,
+          cols,
+          (config.target ?? "paper") as TargetTransform,
+          s.normalised,
+        ),
       };
     } else {
       throw new DataError(

@@ -23,6 +23,12 @@ export interface AnnDataReadOptions {
   countsLayer?: string;
   /** `uns['spatial']` library of a single-slice file, when it holds several. */
   libraryId?: string;
+  /**
+   * The values (X, or where `countsLayer` says) are log-normalised already — ln(1 + x) of
+   * library-size-normalised counts, as `sc.pp.normalize_total` + `sc.pp.log1p` leave them — and
+   * are used as they are: the pipeline skips its own normalisation.
+   */
+  normalised?: boolean;
   log?: WarningLog;
 }
 
@@ -64,6 +70,25 @@ function countsOf(ad: AnnData, file: string, o: AnnDataReadOptions) {
     ...Object.keys(ad.layers ?? {}),
   ];
   const where = o.countsLayer;
+  if (o.normalised) {
+    const at = where ?? "X";
+    const got = (sources[at] ?? (() => layer(at)))();
+    if (!got) {
+      throw new DataError(`no values at '${at}' (the file has: ${have.join(", ")})`, { file });
+    }
+    const neg = got.m.data.findIndex((v) => !(v >= 0));
+    if (neg >= 0) {
+      throw new DataError(
+        `'${at}' holds ${got.m.data[neg]}: log-normalised values are non-negative`,
+        { file },
+      );
+    }
+    o.log?.warn(
+      `'${at}' declared log-normalised: used as the targets as it is, the pipeline's own normalisation (library size, ln(1 + x)) is skipped`,
+      { file },
+    );
+    return { ...got, from: at };
+  }
   if (where !== undefined) {
     const got = (sources[where] ?? (() => layer(where)))();
     if (!got) {
@@ -101,9 +126,9 @@ function countsOf(ad: AnnData, file: string, o: AnnDataReadOptions) {
   throw new DataError(
     `X holds ${badX.value}, not a count, and no layers['counts'] or raw with counts exists: the ` +
       `pipeline normalises counts itself. Keep the counts (adata.layers['counts'] = adata.X.copy() ` +
-      `before sc.pp.normalize_total) or name where they are with --counts-layer (the file has: ${
+      `before sc.pp.normalize_total), name where they are with --counts-layer (the file has: ${
         have.join(", ")
-      })`,
+      }), or declare the values log-normalised with --normalised`,
     { file, spot: ad.obsNames[badX.row], gene: x.genes[badX.col] },
   );
 }
@@ -259,6 +284,7 @@ function buildSlice(
         }
         : undefined),
     labels,
+    ...(o.normalised ? { normalised: true } : {}),
   };
   checkCoordinates(slice, file);
   return slice;

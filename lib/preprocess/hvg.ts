@@ -15,7 +15,7 @@
  *   standardised variance v = (N μ² + Σ x_c² − 2 μ Σ x_c) / ((N − 1) σ̂²); top n by v.
  */
 import { DataError } from "../errors.ts";
-import type { CsrMatrix } from "../data/sparse.ts";
+import { CsrMatrix } from "../data/sparse.ts";
 import type { Slice } from "../data/slice.ts";
 import { log1p, normalizeTotal } from "./normalize.ts";
 import { loessFit } from "./loess.ts";
@@ -165,10 +165,27 @@ export function sliceHvg(
   nTop: number,
   targetSum: number | "median",
 ): HvgResult {
-  if (flavor === "seurat_v3") return hvgSeuratV3(s.counts, nTop);
+  if (flavor === "seurat_v3") return hvgSeuratV3(countsFor(s), nTop);
   // scanpy undoes the log with expm1 before computing moments; normalising without the log
   // round trip gives the same values without float32 rounding through log/exp.
-  return hvgSeurat(normalizeTotal(s.counts, targetSum), nTop);
+  return hvgSeurat(normalisedFor(s, targetSum), nTop);
+}
+
+/** Library-size-normalised values of a slice (for declared log-normalised input: expm1 of it). */
+function normalisedFor(s: Slice, targetSum: number | "median"): CsrMatrix {
+  if (!s.normalised) return normalizeTotal(s.counts, targetSum);
+  const m = s.counts;
+  return new CsrMatrix(m.nRows, m.nCols, m.indptr, m.indices, m.data.map(Math.expm1));
+}
+
+/** Raw counts, for what needs them (seurat_v3); declared log-normalised input has none. */
+function countsFor(s: Slice): CsrMatrix {
+  if (s.normalised) {
+    throw new DataError(
+      `seurat_v3 HVGs need raw counts; slice ${s.name} was declared normalised (use --flavor seurat)`,
+    );
+  }
+  return s.counts;
 }
 
 export type GeneRecipe = "intersection" | "batch-ranked" | "histogene" | "list";
@@ -254,7 +271,7 @@ export function selectGenes(slices: Slice[], p: GeneSelectionParams): GeneSelect
       );
     }
     const refTop = p.referenceTop ?? 1500;
-    const hvg = hvgSeurat(normalizeTotal(ref.counts, "median"), refTop);
+    const hvg = hvgSeurat(normalisedFor(ref, "median"), refTop);
     const top = ref.genes.filter((_, g) => hvg.highlyVariable[g]);
     const everywhere = new Set(commonGenes(slices));
     const present = top.filter((g) => everywhere.has(g));
@@ -323,7 +340,7 @@ export function selectGenes(slices: Slice[], p: GeneSelectionParams): GeneSelect
   for (const s of slices) {
     const col = new Map(s.genes.map((g, j) => [g, j]));
     const cols = common.map((g) => col.get(g)!);
-    const base = p.flavor === "seurat_v3" ? s.counts : normalizeTotal(s.counts, p.targetSum);
+    const base = p.flavor === "seurat_v3" ? countsFor(s) : normalisedFor(s, p.targetSum);
     const nz = base.colNonzeroCounts();
     const keep = common.map((_, i) => i).filter((i) => nz[cols[i]] > 0);
     const sub = base.selectCols(keep.map((i) => cols[i]));

@@ -53,8 +53,12 @@ export function expressionTarget(
   counts: CsrMatrix,
   geneColumns: number[],
   transform: TargetTransform = "paper",
+  normalised = false,
 ): Float32Array {
-  const logged = log1p(normalizeTotal(counts, 1e6)).selectCols(geneColumns).toDense();
+  // Values declared log-normalised are the targets as they are (the user's own ln(1 + x)).
+  const logged = (normalised ? counts : log1p(normalizeTotal(counts, 1e6))).selectCols(
+    geneColumns,
+  ).toDense();
   if (transform === "released") {
     for (let k = 0; k < logged.length; k++) logged[k] = Math.log10(1 + logged[k]);
   }

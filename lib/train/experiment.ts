@@ -199,7 +199,7 @@ export async function crossValidate(o: CvOptions): Promise<CvReport> {
         patient: s.patient,
         n: s.counts.nRows,
         x: feats.get(name)!.x,
-        y: expressionTarget(s.counts, columnsFor(s, genes.genes), target),
+        y: expressionTarget(s.counts, columnsFor(s, genes.genes), target, s.normalised),
         slice: s,
       };
     };

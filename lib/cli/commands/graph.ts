@@ -71,7 +71,11 @@ export const graphCommand: Command = {
       const prep = async (s: Slice) => {
         const col = new Map(s.genes.map((g, j) => [g, j]));
         const e = await sliceFeatures(s, ex);
-        return toGraphSlice(s, e.data, expressionTarget(s.counts, genes.map((g) => col.get(g)!)));
+        return toGraphSlice(
+          s,
+          e.data,
+          expressionTarget(s.counts, genes.map((g) => col.get(g)!), "paper", s.normalised),
+        );
       };
       const bankSlices = [];
       for (const n of bankNames) {
