@@ -632,6 +632,7 @@ Deno.test("released pipeline: fold-standardised features and per-slice min–max
   assert.ok(yMoved.some((v, i) => Math.abs(v - base[i]) > 1e-2), "the map back uses the new scale");
   // The paper pipeline (raw features) does see the feature scales: the invariance is the switch's.
   const paper = await spahgcMethod({
+    preset: "paper",
     config: { hidden: 8, heads: 2, layers: 2, seed: 1 },
     graph: { Q: 3, K: 3 },
     backend: "cpu",

@@ -12,6 +12,7 @@ import type { SpaHGCOptions } from "../model/spahgc_method.ts";
 import type { BackendName } from "../model/backend.ts";
 import { DEFAULT_CONFIG } from "../model/spahgc.ts";
 import { PAPER_GRAPH } from "../graph/hetero.ts";
+import type { GeneRecipe } from "../preprocess/hvg.ts";
 
 /** The file format (see notebooks/sweeps/*.json). */
 export interface SweepSpec {
@@ -34,7 +35,7 @@ export interface SweepSpec {
   backend?: BackendName;
   encoder?: string;
   /** Gene recipe (default: histogene for her2st, intersection otherwise). */
-  genes?: "intersection" | "batch-ranked" | "histogene";
+  genes?: GeneRecipe;
   /** Where runs and results go (default: next to the spec, `<spec name>.sweep/`). */
   out?: string;
 }
@@ -75,6 +76,11 @@ export function readSpec(path: string): SweepSpec {
     "must be a name (letters, digits, . _ -)",
   );
   need("dataset", typeof spec.dataset === "string", "must name a dataset");
+  need(
+    "genes",
+    spec.genes === undefined || ["intersection", "batch-ranked", "histogene"].includes(spec.genes),
+    "must be a gene recipe: intersection, batch-ranked or histogene",
+  );
   need(
     "methods",
     Array.isArray(spec.methods) && spec.methods.length > 0,
