@@ -391,6 +391,13 @@ Deno.test("train --genes: a comma list, a text file or the JSON hvg --json print
     bad.stderr,
     /gene NOT_A_GENE: 1 of the 2 listed genes are not in slice P1_S1 \(e.g\. NOT_A_GENE\)/,
   );
+  // A recipe that selects nothing says what to try instead.
+  const none = cli("hvg", "synthetic", "--recipe", "histogene");
+  assert.equal(none.code, 1);
+  assert.match(
+    none.stderr,
+    /selected no genes .*--recipe intersection or batch-ranked, or give your genes with --genes/,
+  );
   const both = cli("train", "synthetic", "--genes", "A", "--recipe", "histogene");
   assert.equal(both.code, 2);
   assert.match(both.stderr, /--recipe does not apply/);

@@ -293,7 +293,11 @@ export function selectGenes(slices: Slice[], p: GeneSelectionParams): GeneSelect
       }…${detNames[detNames.length - 1]})`,
     );
     if (genes.length === 0) {
-      throw new DataError(`histogene recipe selected no genes (${notes.join("; ")})`);
+      throw new DataError(
+        `histogene recipe selected no genes (${
+          notes.join("; ")
+        }). It is HER2+'s recipe (36 sections, a gene kept when detected in ≥ 1000 spots over 32 of them); for other data use --recipe intersection or batch-ranked, or give your genes with --genes`,
+      );
     }
     Object.assign(params, {
       referenceSlice: refName,
