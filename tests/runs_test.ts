@@ -14,6 +14,7 @@ import {
 } from "../lib/eval/runs.ts";
 import { benjaminiHochberg, wilcoxonSignedRank } from "../lib/eval/stats.ts";
 import { ridgeMethod } from "../lib/model/baselines/ridge.ts";
+import { knnMethod } from "../lib/model/baselines/knn.ts";
 import { crossValidate } from "../lib/train/experiment.ts";
 import { builtinExtractor } from "../lib/features/extractors.ts";
 import { cli, cliJson, HAVE_ANNDATA, python, tempDir, throwsWith, writeText } from "./helpers.ts";
@@ -239,6 +240,33 @@ Deno.test("CLI: evaluate, compare, cluster and enrich on a run folder, with tabl
   const sj = cliJson("evaluate", dir, dir, "--json");
   assert.ok(Math.abs(sj.overSeeds.pcc - report.mean.pcc) < 1e-9);
   assert.equal(sj.overSeeds.pccStd, 0);
+  // Another method is no seed of this one: side by side, never pooled.
+  const knnDir = join(tempDir(), "knn");
+  const ex = builtinExtractor({ workers: 1 });
+  try {
+    await crossValidate({
+      dataset: ds,
+      method: knnMethod(),
+      extractor: ex,
+      geneParams,
+      out: knnDir,
+      cacheDir: null,
+      progress: () => {},
+    });
+  } finally {
+    await ex.close();
+  }
+  const sbs = cliJson("evaluate", dir, knnDir, "--json");
+  assert.equal(sbs.sideBySide, true);
+  assert.ok(
+    sbs.differences.some((d: string) => d.startsWith('method: "ridge" → "knn"')),
+    sbs.differences,
+  );
+  assert.equal(sbs.rows.at(-2)["ridge (ridge)"], e.mean.pcc);
+  assert.equal(
+    cli("evaluate", dir, knnDir).stdout.includes("side by side (not pooled as seeds)"),
+    true,
+  );
   for (
     const f of [
       "metrics.md",
