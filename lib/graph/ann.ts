@@ -3,8 +3,18 @@
  * package), for reference banks too large for exact search (≳ 100k spots). Single-threaded
  * construction and search so results are reproducible run to run.
  */
-import usearch from "usearch";
+import { createRequire } from "node:module";
 import type { TopK } from "./knn.ts";
+
+type Usearch = typeof import("usearch").default;
+let loaded: Usearch | undefined;
+/**
+ * usearch is a native addon, loaded on first use only: exact retrieval (every bank up to ~100k
+ * spots) never needs it, and a bundled copy of the library (the GPU pack) runs without it.
+ */
+function usearchModule(): Usearch {
+  return (loaded ??= createRequire(import.meta.url)("usearch") as Usearch);
+}
 
 export function approximateCosineTopK(
   queries: Float32Array,
@@ -14,6 +24,7 @@ export function approximateCosineTopK(
 ): TopK {
   const nb = bank.length / dim, nq = queries.length / dim;
   if (nb < k) throw new RangeError(`top-${k} retrieval from a bank of ${nb} rows`);
+  const usearch = usearchModule();
   const index = new usearch.Index({
     dimensions: dim,
     metric: usearch.MetricKind.Cos,

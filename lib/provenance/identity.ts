@@ -30,7 +30,12 @@ export function codeVersion(): string {
       else if (/\.(ts|c)$/.test(e.name)) files.push(p);
     }
   };
-  walk(join(PROJECT_ROOT, "lib"));
+  try {
+    walk(join(PROJECT_ROOT, "lib"));
+  } catch {
+    // A bundled copy (the GPU pack) carries no sources beside it: say so rather than fail.
+    return (cachedCodeVersion = "bundled");
+  }
   const h = createHash("sha256");
   for (const f of files.sort()) {
     h.update(relative(PROJECT_ROOT, f)).update("\0").update(Deno.readFileSync(f)).update("\0");

@@ -1,0 +1,143 @@
+/**
+ * `deno task gpu-pack`: a self-contained GPU benchmark for a machine that has no Node, no npm, no
+ * network and none of our data — the `device` tool's, which takes the working tree plus at most
+ * 64 MiB of carried paths. The pack (default `.gpu_pack/`, git-ignored) holds:
+ *   - `deno.xz`: this Deno binary, xz-compressed (96 MB → about a third);
+ *   - `bundle/run.js`: `bench/gpu/run.ts` and everything it imports (the model, TF.js and its
+ *     WebGPU backend) bundled into one file by `deno bundle`;
+ *   - `slices.bin`: the prepared slices (features, targets, coordinates; `bench/gpu/slices.ts`);
+ *   - `run.sh`: unpacks Deno to $TMPDIR once and runs the bundle on the slices;
+ *   - `manifest.json`: how it was made and the sizes.
+ * Run there: `sh .gpu_pack/run.sh --backend webgpu --epochs 200` (carry `.gpu_pack`).
+ *
+ * Options: --dataset NAME (her2st), --slices A,B,… (the dataset's study slices), --out DIR,
+ * --compress xz|gzip (xz; gzip is faster to build and larger).
+ */
+import { parseArgs } from "node:util";
+import { join } from "node:path";
+import { PROJECT_ROOT } from "../../lib/paths.ts";
+import { WarningLog } from "../../lib/errors.ts";
+import { datasetSpec, loadDataset } from "../../lib/datasets/registry.ts";
+import { DEFAULT_GENE_PARAMS, selectGenes } from "../../lib/preprocess/hvg.ts";
+import { expressionTarget } from "../../lib/preprocess/normalize.ts";
+import { builtinExtractor, sliceFeatures } from "../../lib/features/extractors.ts";
+import type { PreparedSlice } from "../../lib/model/method.ts";
+import { softwareProvenance } from "../../lib/provenance/manifest.ts";
+import { packSlices } from "./slices.ts";
+
+const { values } = parseArgs({
+  args: Deno.args,
+  options: {
+    dataset: { type: "string", default: "her2st" },
+    slices: { type: "string" },
+    out: { type: "string", default: join(PROJECT_ROOT, ".gpu_pack") },
+    compress: { type: "string", default: "xz" },
+  },
+});
+const out = values.out;
+Deno.mkdirSync(join(out, "bundle"), { recursive: true });
+
+// 1. The slices, prepared as the library prepares them (genes by the dataset's recipe).
+const spec = datasetSpec(values.dataset);
+const ds = await loadDataset(values.dataset, { log: new WarningLog(false) });
+const names = values.slices?.split(",") ?? spec?.cvSlices ??
+  ds.slices.filter((s) => s.image).map((s) => s.name);
+const genes = selectGenes(ds.slices, {
+  ...DEFAULT_GENE_PARAMS,
+  recipe: spec?.genes ?? "intersection",
+}).genes;
+const ex = builtinExtractor({ workers: 1 });
+const prepared: PreparedSlice[] = [];
+try {
+  for (const name of names) {
+    const s = ds.slices.find((x) => x.name === name);
+    if (!s) throw new Error(`no slice ${name} in ${values.dataset}`);
+    const col = new Map(s.genes.map((g, j) => [g, j]));
+    const e = await sliceFeatures(s, ex);
+    prepared.push({
+      name,
+      patient: s.patient,
+      n: s.spots.length,
+      x: e.data,
+      y: expressionTarget(s.counts, genes.map((g) => col.get(g)!)),
+      slice: s,
+    });
+  }
+} finally {
+  await ex.close();
+}
+Deno.writeFileSync(join(out, "slices.bin"), packSlices(prepared, genes));
+
+// 2. The benchmark and everything it imports, as one file (usearch, a native addon loaded only
+// for banks over ~100k spots, stays out).
+const run = (cmd: string, args: string[], stdout?: string) => {
+  const r = new Deno.Command(cmd, { args, stdout: stdout ? "piped" : "inherit", stderr: "piped" })
+    .outputSync();
+  if (!r.success) {
+    throw new Error(`${cmd} ${args.join(" ")} failed:\n${new TextDecoder().decode(r.stderr)}`);
+  }
+  if (stdout) Deno.writeFileSync(stdout, r.stdout);
+};
+run(Deno.execPath(), [
+  "bundle",
+  "--platform",
+  "deno",
+  "--packages",
+  "bundle",
+  "--external",
+  "usearch",
+  "--outdir",
+  join(out, "bundle"),
+  join(PROJECT_ROOT, "bench/gpu/run.ts"),
+]);
+
+// 3. Deno itself, compressed.
+for (const f of ["deno.xz", "deno.gz"]) {
+  try {
+    Deno.removeSync(join(out, f));
+  } catch { /* not there */ }
+}
+const binary = join(out, values.compress === "gzip" ? "deno.gz" : "deno.xz");
+if (values.compress === "gzip") run("gzip", ["-1", "-c", Deno.execPath()], binary);
+else run("xz", ["-6", "-T2", "-c", Deno.execPath()], binary);
+
+// 4. The launcher: nothing but the pack, sh and xz (or Python's lzma) on the other side.
+Deno.writeTextFileSync(
+  join(out, "run.sh"),
+  `#!/bin/sh
+# The SpaHGC GPU benchmark, from this folder alone (bench/gpu/pack.ts made it).
+# Usage: sh run.sh [--backend webgpu|cpu] [--epochs 200] [--folds B4,C2] [--selection validation|fixed]
+set -e
+here=$(cd "$(dirname "$0")" && pwd)
+tmp=\${TMPDIR:-/tmp}
+bin="$tmp/spahgc-pack-deno-${Deno.version.deno}"
+if [ ! -x "$bin" ]; then
+  if [ -f "$here/deno.xz" ]; then
+    xz -dc "$here/deno.xz" > "$bin.part" 2>/dev/null ||
+      python3 -c 'import lzma, sys; sys.stdout.buffer.write(lzma.open(sys.argv[1]).read())' "$here/deno.xz" > "$bin.part"
+  else
+    gzip -dc "$here/deno.gz" > "$bin.part"
+  fi
+  chmod +x "$bin.part" && mv "$bin.part" "$bin"
+fi
+export DENO_NO_UPDATE_CHECK=1 DENO_DIR="$tmp/spahgc-pack-deno-dir" NO_COLOR=1
+exec "$bin" run -A --no-config "$here/bundle/run.js" --data "$here/slices.bin" "$@"
+`,
+);
+
+// 5. What it is.
+const size = (f: string) => Deno.statSync(join(out, f)).size;
+const files = ["run.sh", "slices.bin", "bundle/run.js", binary.replace(/^.*\//, "")];
+const manifest = {
+  name: "gpu_pack",
+  createdAt: new Date().toISOString(),
+  dataset: values.dataset,
+  slices: names,
+  genes: genes.length,
+  deno: Deno.version.deno,
+  ...softwareProvenance(),
+  bytes: Object.fromEntries(files.map((f) => [f, size(f)])),
+  totalMiB: files.reduce((a, f) => a + size(f), 0) / 2 ** 20,
+};
+Deno.writeTextFileSync(join(out, "manifest.json"), JSON.stringify(manifest, null, 2) + "\n");
+console.log(JSON.stringify(manifest.bytes), `${manifest.totalMiB.toFixed(1)} MiB in ${out}`);
