@@ -310,6 +310,13 @@ const out = values.out ??
 store.save(
   "per-section results of the runs behind docs/results/fidelity.md and default-selection.md (bench/fidelity.ts)",
 );
+// A page with no finished run would replace measured results with an empty table: refuse.
+if (!candidates.length && !rows.length) {
+  console.error(
+    `no finished fixed-budget run under ${values.root} nor in the store: ${out} left as it is`,
+  );
+  Deno.exit(1);
+}
 Deno.mkdirSync(join(out, ".."), { recursive: true });
 Deno.writeTextFileSync(out, page);
 console.log(page);
