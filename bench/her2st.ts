@@ -166,8 +166,8 @@ const page = [
   "(`her2st.runs.json`; run folders under `runs/her2st/`). Data: the six HER2+ sections with " +
   "full-resolution images (B4, C2–C6; B4 is patient B, C2–C6 patient C), the built-in 276-d image " +
   "features, the 785 `histogene` genes, ln(1 + CPM) targets; PCC per section (mean over genes), " +
-  "RMSE on ln(1 + CPM), `wasm-blas` on 2 CPU cores, two runs sharing them; min: training and " +
-  "prediction summed over the folds. p: exact paired two-sided Wilcoxon signed-rank test on the six " +
+  "RMSE on ln(1 + CPM), `wasm-blas` on 2 CPU cores shared by two to four processes; min: training and " +
+  "prediction summed over the folds, as measured under that load (not timings to compare). p: exact paired two-sided Wilcoxon signed-rank test on the six " +
   "per-section PCCs (0.031 is the smallest six sections allow).",
   "",
   `SpaHGC runs with the library's defaults: the \`${SPAHGC_DEFAULT_PRESET}\` preset, chosen on ` +
