@@ -180,8 +180,11 @@ export {
   enrichmentBarFigure,
   enrichmentDotFigure,
   type Figure,
+  mostVariableGene,
   pccBarFigure,
   pccBoxFigure,
+  type PredictedSlice,
+  predictionMapFigure,
   runtimeFigure,
   spatialExpressionFigure,
 } from "./plot/figures.ts";

@@ -6,8 +6,10 @@ import {
   ablationCurveFigure,
   clusterMapFigure,
   enrichmentDotFigure,
+  mostVariableGene,
   pccBarFigure,
   pccBoxFigure,
+  predictionMapFigure,
   runtimeFigure,
   spatialExpressionFigure,
 } from "../lib/plot/figures.ts";
@@ -24,6 +26,44 @@ import { tempDir, throwsWith } from "./helpers.ts";
 
 const slice = generateSynthetic().slices[0];
 const n = slice.counts.nRows;
+
+Deno.test("prediction map: the most variable measured gene, measured then each run, titled with its r", () => {
+  // 4 spots × 2 genes; gene B varies more. Run 2 lists the genes in the other order. The r in the
+  // titles are numpy's corrcoef of [0, 5, 1, 9] with [1, 4, 2, 8] (0.988) and [9, 2, 4, 1] (−0.843).
+  const pixel = { x: [0, 1, 2, 3], y: [0, 0, 1, 1] };
+  const measured = Float32Array.from([1, 0, 1, 5, 1, 1, 1, 9]);
+  const one = {
+    test: "S",
+    spots: ["a", "b", "c", "d"],
+    genes: ["A", "B"],
+    measured,
+    pixel,
+    predicted: Float32Array.from([0, 1, 0, 4, 0, 2, 0, 8]),
+  };
+  const two = {
+    ...one,
+    genes: ["B", "A"],
+    measured: Float32Array.from([0, 1, 5, 1, 1, 1, 9, 1]),
+    predicted: Float32Array.from([9, 0, 2, 0, 4, 0, 1, 0]),
+  };
+  assert.equal(mostVariableGene(one), "B");
+  const f = predictionMapFigure({
+    gene: "B",
+    runs: [{ label: "one", slice: one }, { label: "two", slice: two }],
+    digits: 2,
+  });
+  assert.deepEqual((f.data as { name?: string }[]).length, 3);
+  const titles = JSON.stringify(f.layout);
+  assert.ok(titles.includes("one (r = 0.99)") && titles.includes("two (r = -0.84)"), titles);
+  assert.deepEqual(
+    Array.from(f.data[2].marker ? (f.data[2] as { marker: { color: number[] } }).marker.color : []),
+    [9, 2, 4, 1],
+  );
+  assert.throws(
+    () => predictionMapFigure({ gene: "C", runs: [{ label: "one", slice: one }] }),
+    /gene C is not among one's 2 genes/,
+  );
+});
 
 Deno.test("spatial map: one panel per source, one shared colour range over all panels, y down", async () => {
   const a = Float64Array.from({ length: n }, (_, i) => i);

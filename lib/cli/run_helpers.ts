@@ -17,8 +17,7 @@ import {
 } from "../eval/runs.ts";
 import { thumbnailDataUri } from "../io/image.ts";
 import { exportTable, markdownTable } from "../provenance/table.ts";
-import { type Background, type Figure, spatialExpressionFigure } from "../plot/figures.ts";
-import { pearsonColumn } from "../eval/metrics.ts";
+import { type Background, type Figure, predictionMapFigure } from "../plot/figures.ts";
 import { saveFigure } from "../plot/export.ts";
 import { json } from "./command.ts";
 import { type Options, type OptionSchema, UsageError } from "./options.ts";
@@ -102,30 +101,13 @@ export function geneMap(
   method: string,
   background?: Background,
 ): Figure {
-  const g = s.genes.indexOf(gene);
-  if (g < 0) {
+  if (!s.genes.includes(gene)) {
     throw new DataError(`gene ${gene} is not among the run's ${s.genes.length} genes`, {
       file: s.file,
       gene,
     });
   }
-  const G = s.genes.length;
-  const column = (x: Float32Array) => Float64Array.from(s.spots, (_, i) => x[i * G + g]);
-  const measured = column(s.measured), predicted = column(s.predicted);
-  const r = pearsonColumn(s.predicted, s.measured, s.spots.length, G, g);
-  return spatialExpressionFigure({
-    gene: `${gene} — ${s.test}`,
-    background,
-    panels: [
-      { title: "measured", x: s.pixel.x, y: s.pixel.y, values: measured },
-      {
-        title: `${method} (r = ${Number.isNaN(r) ? "undefined" : r.toFixed(3)})`,
-        x: s.pixel.x,
-        y: s.pixel.y,
-        values: predicted,
-      },
-    ],
-  });
+  return predictionMapFigure({ gene, runs: [{ label: method, slice: s }], background });
 }
 
 /** `evaluate` over several run folders: the seeds of one configuration. */

@@ -6,6 +6,7 @@
  * (Figs. S1–S3), cluster maps with ARI (S9–S10), enrichment dots and bars (S11), runtime and
  * parameter bars (S12), and ablation curves over Q, K, α, β.
  */
+import { pearsonColumn } from "../eval/metrics.ts";
 
 /** A plotly.js figure: plain JSON, as `Plotly.newPlot(el, data, layout)` takes it. */
 export interface Figure {
@@ -240,6 +241,82 @@ export function spatialExpressionFigure(o: {
       ...spatialSize(extent, o.panels.length, 120),
     },
   };
+}
+
+/** What a prediction map needs of a run's test slice (`RunSlice` of eval/runs.ts has it). */
+export interface PredictedSlice {
+  test: string;
+  spots: string[];
+  genes: string[];
+  /** spots × genes, row-major. */
+  predicted: Float32Array;
+  measured: Float32Array;
+  pixel: { x: ArrayLike<number>; y: ArrayLike<number> };
+}
+
+/** The gene with the largest measured variance on a slice: a choice from the data alone. */
+export function mostVariableGene(s: PredictedSlice): string {
+  const G = s.genes.length, n = s.spots.length;
+  let best = 0, bestVar = -Infinity;
+  for (let g = 0; g < G; g++) {
+    let a = 0, b = 0;
+    for (let i = 0; i < n; i++) {
+      const v = s.measured[i * G + g];
+      a += v;
+      b += v * v;
+    }
+    const variance = b / n - (a / n) ** 2;
+    if (variance > bestVar) [best, bestVar] = [g, variance];
+  }
+  return s.genes[best];
+}
+
+/**
+ * One gene measured and as each run predicted it on the same test slice, on one colour scale,
+ * each panel titled with the run's Pearson r for that gene.
+ */
+export function predictionMapFigure(o: {
+  gene: string;
+  runs: { label: string; slice: PredictedSlice }[];
+  background?: Background;
+  /** Decimals of r in the titles (default 3). */
+  digits?: number;
+}): Figure {
+  const first = o.runs[0].slice;
+  const panel = (title: string, s: PredictedSlice, x: Float32Array): SpatialPanel => {
+    const G = s.genes.length, g = s.genes.indexOf(o.gene);
+    return {
+      title,
+      x: s.pixel.x,
+      y: s.pixel.y,
+      values: Float64Array.from(s.spots, (_, i) => x[i * G + g]),
+    };
+  };
+  for (const r of o.runs) {
+    if (!r.slice.genes.includes(o.gene)) {
+      throw new RangeError(
+        `gene ${o.gene} is not among ${r.label}'s ${r.slice.genes.length} genes`,
+      );
+    }
+  }
+  const r = (s: PredictedSlice) => {
+    const v = pearsonColumn(
+      s.predicted,
+      s.measured,
+      s.spots.length,
+      s.genes.length,
+      s.genes.indexOf(o.gene),
+    );
+    return Number.isNaN(v) ? "undefined" : v.toFixed(o.digits ?? 3);
+  };
+  return spatialExpressionFigure({
+    gene: `${o.gene} — ${first.test}`,
+    background: o.background,
+    panels: [
+      panel("measured", first, first.measured),
+      ...o.runs.map((x) => panel(`${x.label} (r = ${r(x.slice)})`, x.slice, x.slice.predicted)),
+    ],
+  });
 }
 
 export interface ClusterPanel {
