@@ -79,6 +79,16 @@ export async function openPaperNotebook<P extends EpochParams & Record<string, u
   };
   const outputs: string[] = [];
   const notes: string[] = [data.note, `profile: ${params.profile}`];
+  // A quick profile names the real dataset's test slices; a stand-in cohort has others: the
+  // same number of its own, said.
+  const folds = (params as { folds?: unknown }).folds;
+  if (data.standIn && Array.isArray(folds) && folds.some((f) => !data.slices.includes(f))) {
+    const own = data.slices.slice(0, folds.length);
+    notes.push(
+      `test slices ${folds.join(", ")} are not in the stand-in cohort: ${own.join(", ")} instead`,
+    );
+    (params as { folds?: unknown }).folds = own;
+  }
   const relativeToOut = (f: string) => f.slice(out.length + 1);
   await display(`**Data:** ${data.note}. **Profile:** ${params.profile}.`);
   return {

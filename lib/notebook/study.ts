@@ -29,6 +29,8 @@ export interface StudyData {
   geneParams: GeneSelectionParams;
   /** Said in every table: which data the numbers come from. */
   note: string;
+  /** The dataset asked for was not on this machine and the synthetic cohort stands in. */
+  standIn: boolean;
 }
 
 /**
@@ -56,6 +58,7 @@ export async function studyData(name = "her2st"): Promise<StudyData> {
     slices: use.cvSlices ??
       dataset.slices.filter((s) => s.image).map((s) => s.name),
     geneParams: { ...DEFAULT_GENE_PARAMS, recipe: use.genes },
+    standIn: !available,
     note: available
       ? use.studyNote ?? `${use.name}: ${use.description}`
       : `${spec.name} data not found (see data/README.md): the embedded SYNTHETIC cohort stands in — numbers are not comparable with the paper`,
