@@ -33,6 +33,16 @@ export const RUN_OPTIONS = {
   json: { type: "boolean", help: "one JSON object on stdout" },
 } satisfies OptionSchema;
 
+/** Which test slice and which of its labels are tumour (`cluster`, `enrich`). */
+export const TUMOUR_OPTIONS = {
+  slice: { type: "string", help: "test slice (needed when the run has several)" },
+  labels: { type: "string", help: "label column (default: pathologist)" },
+  tumour: {
+    type: "string",
+    help: 'labels counted as tumour (default "invasive cancer,cancer in situ")',
+  },
+} satisfies OptionSchema;
+
 // One command may open several runs and draw several maps: read the dataset and each thumbnail
 // once (HER2+ takes seconds to load, a thumbnail means decoding a whole-slide JPEG).
 let datasetLoad: Promise<Dataset> | undefined;

@@ -11,6 +11,7 @@ import {
   pickSlice,
   RUN_OPTIONS,
   runParams,
+  TUMOUR_OPTIONS,
   writeFigure,
 } from "../run_helpers.ts";
 
@@ -21,12 +22,7 @@ export const clusterCommand: Command = {
     "tumour localisation: cluster predicted and measured expression, ARI against tumour / non-tumour labels",
   options: {
     ...RUN_OPTIONS,
-    slice: { type: "string", help: "test slice (needed when the run has several)" },
-    labels: { type: "string", help: "label column (default: pathologist)" },
-    tumour: {
-      type: "string",
-      help: 'labels counted as tumour (default "invasive cancer,cancer in situ")',
-    },
+    ...TUMOUR_OPTIONS,
     algorithm: {
       type: "string",
       choices: ["kmeans", "louvain"],

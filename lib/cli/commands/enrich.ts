@@ -8,7 +8,14 @@ import { enrichmentDotFigure } from "../../plot/figures.ts";
 import { closeRenderer } from "../../plot/export.ts";
 import { type Command, json } from "../command.ts";
 import { UsageError } from "../options.ts";
-import { openRun, pickSlice, RUN_OPTIONS, runParams, writeFigure } from "../run_helpers.ts";
+import {
+  openRun,
+  pickSlice,
+  RUN_OPTIONS,
+  runParams,
+  TUMOUR_OPTIONS,
+  writeFigure,
+} from "../run_helpers.ts";
 
 export const enrichCommand: Command = {
   usage:
@@ -18,12 +25,7 @@ export const enrichCommand: Command = {
   options: {
     ...RUN_OPTIONS,
     "gene-sets": { type: "string", help: ".gmt file, GO .csv export, or a folder of them" },
-    slice: { type: "string", help: "test slice (needed when the run has several)" },
-    labels: { type: "string", help: "label column (default: pathologist)" },
-    tumour: {
-      type: "string",
-      help: 'labels counted as tumour (default "invasive cancer,cancer in situ")',
-    },
+    ...TUMOUR_OPTIONS,
     q: {
       type: "number",
       min: Number.MIN_VALUE,
