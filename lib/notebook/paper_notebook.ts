@@ -68,6 +68,8 @@ export async function openPaperNotebook<P extends EpochParams & Record<string, u
 ): Promise<PaperNotebook<P>> {
   const params = notebookParams<P>(declared);
   const out = join(figuresRoot(), name);
+  // Notebooks write their own files there too (gene lists, …), not only through showTable.
+  Deno.mkdirSync(out, { recursive: true });
   const started = startManifest(name, params);
   const data = await studyData();
   started.manifest.dataset = {
