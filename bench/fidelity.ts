@@ -117,10 +117,11 @@ const candidates = values.select === undefined
   : CONFIGS.filter((c) => values.select!.split(",").includes(c.name));
 if (!values["table-only"]) {
   const jobs = [
-    ...(values.select === undefined ? chosen : []).flatMap((c) =>
-      seeds.map((s) => () => train(c, s, "fixed"))
+    // Seed by seed, so that an interrupted study leaves whole seeds (every row comparable).
+    ...seeds.flatMap((s) =>
+      (values.select === undefined ? chosen : []).map((c) => () => train(c, s, "fixed"))
     ),
-    ...candidates.flatMap((c) => seeds.map((s) => () => train(c, s, "validation"))),
+    ...seeds.flatMap((s) => candidates.map((c) => () => train(c, s, "validation"))),
   ];
   await pool(jobs, Number(values.parallel));
 }
