@@ -8,7 +8,9 @@
  * 4. one SpaHGC training epoch (5 fold graphs) per TF.js backend (wasm, wasm-blas, webgpu, cpu),
  *    beside the ≤ 0.83 s target, the wasm backend's time
  *    and the authors' PyTorch 1.66 s on the same 2 cores; one JSON line per measurement.
- * Options: --runs N, --only load|hvg|encoder|train, --backends wasm,wasm-blas,webgpu,cpu (train),
+ * 5. the Tables S3–S5 sweep store collected, read back and tabulated, the pre-polars path beside
+ *    the polars one (bench/tables/run.ts), as a ratio.
+ * Options: --runs N, --only load|hvg|encoder|train|tables, --backends wasm,wasm-blas,webgpu,cpu (train),
  * --json.
  */
 import { parseArgs } from "node:util";
@@ -25,7 +27,7 @@ const { values } = parseArgs({
   },
 });
 const runs = Number(values.runs);
-const dir = resolveDatasetDir(DATASETS.find((d) => d.name === "her2st")!);
+const her2stDir = () => resolveDatasetDir(DATASETS.find((d) => d.name === "her2st")!);
 
 interface Sample {
   seconds: number;
@@ -55,11 +57,11 @@ if (want("load")) {
   for (let i = 0; i < runs; i++) {
     // Alternate the two so drift in machine speed affects both alike.
     ours.push(
-      once(Deno.execPath(), ["run", "-A", join(PROJECT_ROOT, "bench/her2st_load.ts"), dir]),
+      once(Deno.execPath(), ["run", "-A", join(PROJECT_ROOT, "bench/her2st_load.ts"), her2stDir()]),
     );
     if (havePandas) {
       pandas.push(
-        once("/usr/bin/python3", [join(PROJECT_ROOT, "bench/her2st_load_pandas.py"), dir]),
+        once("/usr/bin/python3", [join(PROJECT_ROOT, "bench/her2st_load_pandas.py"), her2stDir()]),
       );
     }
   }
@@ -218,5 +220,23 @@ if (want("train")) {
     console.log(JSON.stringify(row));
   }
   report.train = rows;
+}
+if (want("tables")) {
+  // The sweep store and its summary table, the pre-polars path beside the library's, in one child
+  // process (both on the same result files; bench/tables/run.ts says what is timed).
+  const out = new Deno.Command(Deno.execPath(), {
+    args: ["run", "-A", join(PROJECT_ROOT, "bench/tables/run.ts"), "--runs", String(runs)],
+    stdout: "piped",
+    stderr: "inherit",
+  }).outputSync();
+  const m = JSON.parse(new TextDecoder().decode(out.stdout).trim().split("\n").pop()!);
+  report.tables = m;
+  if (!values.json) {
+    console.log(
+      `Sweep store (${m.runs} runs, ${m.sweeps} sweeps) collected, read back and tabulated, median of ${m.repeats}: before (hyparquet, loops) ${
+        f(m.beforeSeconds)
+      } s, polars ${f(m.afterSeconds)} s → after/before ${f(m.ratioAfterOverBefore)}`,
+    );
+  }
 }
 if (values.json) console.log(JSON.stringify(report, null, 2));

@@ -47,7 +47,12 @@ export {
   PROJECT_ROOT,
   resolveDatasetDir,
 } from "./datasets/registry.ts";
-export { type SliceSummary, summarizeDataset, summaryMarkdown } from "./datasets/summary.ts";
+export {
+  type SliceSummary,
+  summarizeDataset,
+  summaryMarkdown,
+  summaryTable,
+} from "./datasets/summary.ts";
 export { findHer2stImage, listHer2stSections, readHer2st, readHer2stSection } from "./io/her2st.ts";
 export { readVisium, readVisiumDataset } from "./io/visium.ts";
 export { type AnnDataReadOptions, annDataSlices, annDataToSlice } from "./io/anndata_slices.ts";
@@ -71,7 +76,7 @@ export {
   type NotebookResult,
   runNotebook,
 } from "./notebook/runner.ts";
-export { display, notebookParams } from "./notebook/params.ts";
+export { display, displayTable, notebookParams } from "./notebook/params.ts";
 export { openPaperNotebook, type PaperNotebook } from "./notebook/paper_notebook.ts";
 export {
   expressionTarget,
@@ -149,11 +154,13 @@ export {
   benchmarkTable,
   compareRuns,
   evaluateRun,
+  geneTable,
   loadRun,
   type Run,
   type RunComparison,
   type RunEvaluation,
   type RunSlice,
+  sliceTable,
 } from "./eval/runs.ts";
 export {
   type DeRow,
@@ -171,7 +178,6 @@ export {
   tumourEnrichment,
   writeGmt,
 } from "./eval/enrichment.ts";
-export { splitCsvLine, toCsv } from "./io/csv.ts";
 export {
   ablationCurveFigure,
   type Background,
@@ -199,17 +205,29 @@ export {
 } from "./plot/export.ts";
 export {
   figuresRoot,
-  measuredRows,
+  measuredTable,
   runFolder,
   runStudy,
   type StudyConfig,
   studyData,
   type StudyResult,
+  studyTable,
 } from "./notebook/study.ts";
 export * as paper from "./notebook/paper.ts";
 export { expandSpec, type SweepSpec } from "./sweep/spec.ts";
 export { runLocal, runSlurm } from "./sweep/runners.ts";
-export { collect, readResults, type ResultRow, sweepStatus } from "./sweep/store.ts";
+export { collect, readResults, type ResultRow, resultsFrame, sweepStatus } from "./sweep/store.ts";
 export { exportTable, markdownTable } from "./provenance/table.ts";
+export {
+  asFrame,
+  csvOf,
+  dtypeName,
+  type Frame,
+  frameOf,
+  groupInOrder,
+  markdownOf,
+  pl,
+  rowsOf,
+} from "./table/frame.ts";
 export { readGeneList } from "./preprocess/gene_list.ts";
 export { thumbnailDataUri } from "./io/image.ts";

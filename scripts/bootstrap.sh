@@ -1,5 +1,6 @@
 #!/bin/sh
 # Installs what the project needs, idempotently: npm packages (the pinned Deno runtime, h5wasm,
+# nodejs-polars with its native build for this platform,
 # sharp) from package-lock.json; Debian's Jupyter nbconvert and kernel client, and python3
 # anndata/scipy (used by the tests only, for interoperability checks); the Deno kernelspec.
 # Each step is skipped when already satisfied. Set SPAHGC_SKIP_APT=1 to skip the Debian step
@@ -18,6 +19,14 @@ if [ ! -x node_modules/deno/bin.cjs ] || [ package-lock.json -nt node_modules/.p
   # `ONNXRUNTIME_NODE_INSTALL=cuda12 node node_modules/onnxruntime-node/script/install`.
   echo "bootstrap: npm install (from package-lock.json)" >&2
   npm install --no-audit --no-fund --loglevel=error >&2
+fi
+# nodejs-polars' native part for this platform: npm on Node 20 skips it silently as an optional
+# dependency (see scripts/polars_platform.cjs), so it is installed by name, without touching the
+# lockfile (which pins its version and checksum for every platform).
+polars_native="$(node scripts/polars_platform.cjs)"
+if [ -n "$polars_native" ]; then
+  echo "bootstrap: npm install $polars_native (nodejs-polars' native build for this platform)" >&2
+  npm install --no-save --no-audit --no-fund --loglevel=error "$polars_native" >&2
 fi
 # The deno package places its binary on first use if its install script was not run.
 node node_modules/deno/bin.cjs --version >/dev/null

@@ -6,11 +6,9 @@
 import assert from "node:assert/strict";
 import { join } from "node:path";
 import { loadDataset } from "../lib/datasets/registry.ts";
-import { expressionTarget } from "../lib/preprocess/normalize.ts";
-import { selectGenes } from "../lib/preprocess/hvg.ts";
 import { WarningLog } from "../lib/errors.ts";
 import { builtinExtractor, sliceFeatures } from "../lib/features/extractors.ts";
-import { parquetWriteBuffer } from "hyparquet-writer";
+import { pl } from "../lib/table/frame.ts";
 import { generateSynthetic } from "../lib/data/synthetic.ts";
 import { Rng } from "../lib/util/random.ts";
 import { runNotebook } from "../lib/notebook/runner.ts";
@@ -248,13 +246,8 @@ Deno.test({
     Deno.mkdirSync(h5);
     for (const s of ds.slices) {
       const dims = Array.from({ length: 6 }, () => Array.from(s.spots, () => rng.normal()));
-      const buf = parquetWriteBuffer({
-        columnData: [
-          { name: "spot", type: "STRING", data: s.spots },
-          ...dims.map((d, j) => ({ name: `f${j}`, type: "DOUBLE" as const, data: d })),
-        ],
-      });
-      Deno.writeFileSync(join(pq, `${s.name}.parquet`), new Uint8Array(buf));
+      pl.DataFrame({ spot: s.spots, ...Object.fromEntries(dims.map((d, j) => [`f${j}`, d])) })
+        .writeParquet(join(pq, `${s.name}.parquet`));
       Deno.writeTextFileSync(
         join(h5, `${s.name}.json`),
         JSON.stringify({ spots: s.spots, x: dims }),

@@ -11,7 +11,7 @@ import {
   readGoCsv,
   writeGmt,
 } from "../lib/eval/enrichment.ts";
-import { toCsv } from "../lib/io/csv.ts";
+import { csvOf, frameOf } from "../lib/table/frame.ts";
 import { HAVE_ANNDATA, HER2ST_DIR, python, tempDir, throwsWith, writeText } from "./helpers.ts";
 
 Deno.test({
@@ -70,7 +70,7 @@ Deno.test("GMT and GO-CSV gene sets read and write; enrichment finds a planted s
   assert.equal(res[0].overlap, 3);
   assert.ok(res[0].pValue < 1e-4 && res[1].pValue === 1);
   assert.match(
-    toCsv(res),
+    csvOf(frameOf(res)),
     /^set,overlap,setSize,querySize,universe,pValue,padj,genes\nSET_A,3,4,5,200,/,
   );
   assert.equal(geneList(["A", "B"]), "A\nB\n");

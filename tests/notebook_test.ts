@@ -3,7 +3,7 @@ import assert from "node:assert/strict";
 import { join } from "node:path";
 import { checkExecuted, PROJECT_ROOT, runNotebook } from "../lib/mod.ts";
 import type { Notebook } from "../lib/notebook/runner.ts";
-import { splitCsvLine } from "../lib/io/csv.ts";
+import { pl } from "../lib/table/frame.ts";
 import { tempDir } from "./helpers.ts";
 import { checkNotebooks, jupyterAvailable } from "../lib/notebook/runner.ts";
 
@@ -205,6 +205,23 @@ for (const name of PAPER_NOTEBOOKS) {
       const dir = join(figuresRoot, name);
       const manifest = JSON.parse(Deno.readTextFileSync(join(dir, "manifest.json")));
       assert.equal(manifest.params.profile, "quick");
+      if (HAVE_JUPYTER && manifest.outputs.some((o: string) => o.endsWith(".csv"))) {
+        // Under the kernel a table shows as the DataFrame renders itself (polars' HTML table),
+        // with the Markdown form as its plain text.
+        const executed = JSON.parse(Deno.readTextFileSync(r.executed));
+        const bundles = executed.cells.flatMap((
+          c: { outputs?: { data?: Record<string, unknown> }[] },
+        ) => (c.outputs ?? []).map((o) => o.data ?? {}));
+        const html = (b: Record<string, unknown>) => [b["text/html"]].flat().join("");
+        const tables = bundles.filter((b: Record<string, unknown>) => /<table/.test(html(b)));
+        assert.ok(tables.length > 0, `${name}: no table rendered as HTML`);
+        assert.ok(
+          tables.every((b: Record<string, unknown>) =>
+            /^\| .* \|$/m.test([b["text/plain"]].flat().join(""))
+          ),
+          `${name}: a table without its Markdown text form`,
+        );
+      }
       assert.ok(manifest.outputs.length > 0);
       for (const o of manifest.outputs) {
         assert.ok(Deno.statSync(join(dir, o)).size > 0, o);
@@ -213,19 +230,22 @@ for (const name of PAPER_NOTEBOOKS) {
           assert.ok(Deno.statSync(m).size > 0, `${o} has its manifest`);
         }
       }
-      const csv = (f: string) =>
-        Deno.readTextFileSync(join(dir, f)).trim().split("\n").slice(1).map(splitCsvLine);
+      // The notebooks' CSV tables, read back by polars with their header.
+      const csv = (f: string) => pl.readCSV(join(dir, f)).toRecords();
       if (name === "table1_benchmark") {
-        const rows = csv("table1.csv");
-        assert.equal(rows.filter((r) => r[0] === "measured").length, 9);
-        assert.equal(rows.filter((r) => r[0].replace(/^"/, "").startsWith("quoted")).length, 10);
+        const sources = csv("table1.csv").map((r) => String(r.source));
+        assert.equal(sources.filter((s) => s === "measured").length, 9);
+        assert.equal(sources.filter((s) => s.startsWith("quoted")).length, 10);
       }
       if (name === "table3_encoder_ablation") {
-        const pcc = csv("measured.csv").map((r) => Number(r[r.length - 1]));
+        const pcc = csv("measured.csv").map((r) => Number(r.pccPercent));
         assert.ok(Math.abs(pcc[0] - pcc[1]) < 0.05, `built-in vs precomputed PCC %: ${pcc}`);
       }
       if (name === "leakage_study") {
-        const rows = csv("leakage.csv").map((r) => ({ setting: r[0], pcc: Number(r[3]) }));
+        const rows = csv("leakage.csv").map((r) => ({
+          setting: String(r.setting),
+          pcc: Number(r.pccPercent),
+        }));
         assert.equal(rows.length, 6);
         const pccOf = (s: string) => rows.find((r) => r.setting.includes(s))!.pcc;
         // Same seed, same training slices, same steps: the test-set row only chooses its epoch,

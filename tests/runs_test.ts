@@ -5,14 +5,18 @@ import { generateSynthetic, readH5ad, writeH5ad } from "../lib/mod.ts";
 import {
   aggregateSeeds,
   alignToPrediction,
+  type BenchmarkRow,
   benchmarkTable,
   compareRuns,
   configurationDifferences,
   evaluateRun,
+  geneTable,
   loadRun,
   sideBySide,
+  sliceTable,
 } from "../lib/eval/runs.ts";
 import { benjaminiHochberg, wilcoxonSignedRank } from "../lib/eval/stats.ts";
+import { groupInOrder, pl, rowsOf } from "../lib/table/frame.ts";
 import { ridgeMethod } from "../lib/model/baselines/ridge.ts";
 import { knnMethod } from "../lib/model/baselines/knn.ts";
 import { crossValidate } from "../lib/train/experiment.ts";
@@ -203,8 +207,9 @@ Deno.test("two runs compare by paired Wilcoxon on shared slices; differences in 
     'method: "ridge" → "knn"',
   ]);
   const side = sideBySide([a, other]);
-  assert.equal(side.length, a.slices.length + 2);
-  assert.equal(side.at(-2)!["knn (seed2)"], other.mean.pcc);
+  assert.equal(side.height, a.slices.length + 2);
+  assert.deepEqual(side.columns.slice(0, 1).concat(side.columns.slice(2)), ["test", "knn (seed2)"]);
+  assert.equal(side.toRecords().at(-2)!["knn (seed2)"], other.mean.pcc);
 
   // The comparison table: tests against the reference, BH across methods.
   const third = { ...seed2, method: "third" };
@@ -214,13 +219,14 @@ Deno.test("two runs compare by paired Wilcoxon on shared slices; differences in 
     }],
     "ridge",
   );
-  assert.deepEqual(t.rows.map((r) => r.method), ["ridge", "noisy", "third"]);
-  assert.equal(t.rows[0].pVsReference, null);
-  assert.equal(t.rows[1].pVsReference, compareRuns({ ...b, method: "noisy" }, a).test.pValue);
-  const ps = [t.rows[1].pVsReference!, t.rows[2].pVsReference!];
-  assert.deepEqual([t.rows[1].qVsReference, t.rows[2].qVsReference], benjaminiHochberg(ps));
-  assert.equal(t.rows[0].wallSeconds, 3);
-  assert.ok(Math.abs(t.rows[2].pcc - seed2.mean.pcc) < 1e-12);
+  const tRows = rowsOf<BenchmarkRow>(t.table);
+  assert.deepEqual(tRows.map((r) => r.method), ["ridge", "noisy", "third"]);
+  assert.equal(tRows[0].pVsReference, null);
+  assert.equal(tRows[1].pVsReference, compareRuns({ ...b, method: "noisy" }, a).test.pValue);
+  const ps = [tRows[1].pVsReference!, tRows[2].pVsReference!];
+  assert.deepEqual([tRows[1].qVsReference, tRows[2].qVsReference], benjaminiHochberg(ps));
+  assert.equal(tRows[0].wallSeconds, 3);
+  assert.ok(Math.abs(tRows[2].pcc - seed2.mean.pcc) < 1e-12);
 });
 
 Deno.test("CLI: evaluate, compare, cluster and enrich on a run folder, with tables and figures", async () => {
@@ -355,4 +361,38 @@ Deno.test("CLI: evaluate, compare, cluster and enrich on a run folder, with tabl
   const listed = Deno.readTextFileSync(join(enrichOut, "genes_measured.txt")).trim().split("\n");
   assert.equal(listed.length, r.deGenes.measured);
   assert.equal(cli("enrich", dir, "--slice", "P1_S1").code, 2);
+});
+
+Deno.test("a run's metrics as DataFrames: polars summaries of sliceTable and geneTable equal the evaluation", async () => {
+  const { dir } = await ridge;
+  const ev = evaluateRun(await loadRun(dir));
+  const perSlice = sliceTable(ev);
+  assert.deepEqual(perSlice.columns, [
+    "method",
+    "run",
+    "test",
+    "spots",
+    "genes",
+    "pcc",
+    "rmse",
+    "top50",
+    "genesExcluded",
+  ]);
+  assert.equal(perSlice.height, ev.slices.length);
+  const [s] = perSlice.select(pl.col("pcc").mean().alias("m"), pl.col("pcc").std().alias("sd"))
+    .toRecords();
+  assert.ok(Math.abs((s.m as number) - ev.mean.pcc) < 1e-12);
+  assert.ok(Math.abs((s.sd as number) - ev.std.pcc) < 1e-12, "polars std = the evaluation's SD");
+  // Per gene: one row per (slice, gene); its mean over the non-constant genes is the slice's PCC.
+  const genes = geneTable(ev);
+  assert.equal(genes.height, ev.perGene.reduce((a, p) => a + p.genes.length, 0));
+  const bySlice = rowsOf<{ test: string; pcc: number }>(
+    groupInOrder(genes.filter(pl.col("r").isNotNan()), "test", pl.col("r").mean().alias("pcc")),
+  );
+  for (const b of bySlice) {
+    const e = ev.slices.find((x) => x.test === b.test)!;
+    assert.ok(Math.abs(b.pcc - e.pcc) < 1e-9, `${b.test}: ${b.pcc} vs ${e.pcc}`);
+  }
+  const wide = genes.pivot("r", { index: "gene", on: "test", maintainOrder: true });
+  assert.deepEqual(wide.columns, ["gene", ...ev.slices.map((x) => x.test)]);
 });

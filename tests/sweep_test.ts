@@ -2,7 +2,14 @@
 import assert from "node:assert/strict";
 import { join } from "node:path";
 import { expandSpec, gridPoints } from "../lib/sweep/spec.ts";
-import { collect, readResults, resultPath, sweepStatus } from "../lib/sweep/store.ts";
+import {
+  collect,
+  readResults,
+  resultPath,
+  type ResultRow,
+  sweepStatus,
+} from "../lib/sweep/store.ts";
+import { rowsOf } from "../lib/table/frame.ts";
 import { cli, cliJson, spawnCli, tempDir, throwsWith, waitUntil } from "./helpers.ts";
 
 const writeSpec = (dir: string, spec: Record<string, unknown>) => {
@@ -107,10 +114,12 @@ Deno.test("local runner: a sweep killed midway resumes without redoing finished 
   const { rows, missing, file } = collect(s);
   assert.equal(missing, 0);
   assert.equal(rows.length, 6);
-  const back = await readResults(file);
-  assert.equal(back.length, 6);
+  const back = readResults(file);
+  assert.equal(back.height, 6);
+  assert.deepEqual(back.columns.slice(0, 5), ["id", "sweep", "method", "fold", "test"]);
+  const backRows = rowsOf<ResultRow>(back);
   for (const r of rows) {
-    const b = back.find((x) => x.id === r.id && x.test === r.test)!;
+    const b = backRows.find((x) => x.id === r.id && x.test === r.test)!;
     assert.equal(b.method, r.method);
     assert.ok(Math.abs(b.pcc - r.pcc) < 1e-12);
     assert.ok(r.pcc > 0.1, `${r.method} on ${r.test}: ${r.pcc}`);

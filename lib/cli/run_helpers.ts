@@ -128,7 +128,7 @@ export async function evaluateSeeds(dirs: string[], v: Options): Promise<number>
   const differ = configurationDifferences(evs);
   if (differ.length) {
     const rows = sideBySide(evs);
-    if (v.flag("json")) json({ sideBySide: true, differences: differ, rows });
+    if (v.flag("json")) json({ sideBySide: true, differences: differ, rows: rows.toRecords() });
     else {
       console.log(
         `${dirs.length} runs of different configurations, side by side (not pooled as seeds):`,

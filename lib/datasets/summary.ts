@@ -1,6 +1,7 @@
 /** Per-slice summaries of a dataset (what `spahgc data info` prints). */
 import { exists } from "../io/files.ts";
 import type { Dataset } from "../data/slice.ts";
+import { type Frame, frameOf, markdownOf } from "../table/frame.ts";
 
 export interface SliceSummary {
   name: string;
@@ -30,20 +31,29 @@ export function summarizeDataset(d: Dataset): { dataset: string; slices: SliceSu
   };
 }
 
-/** A Markdown table of the summary. */
-export function summaryMarkdown(sum: { dataset: string; slices: SliceSummary[] }): string {
-  const rows = sum.slices.map((s) =>
-    `| ${s.name} | ${s.patient} | ${s.spots} | ${s.genes} | ${s.totalCounts} | ${
-      s.hasImage ? "yes" : "no"
-    } | ${s.labelSets.join(", ") || "no"} |`
+/** The summary as a DataFrame, one row per slice. */
+export function summaryTable(sum: { dataset: string; slices: SliceSummary[] }): Frame {
+  return frameOf(
+    sum.slices.map((s) => ({
+      slice: s.name,
+      patient: s.patient,
+      spots: s.spots,
+      genes: s.genes,
+      totalCounts: s.totalCounts,
+      image: s.hasImage ? "yes" : "no",
+      labels: s.labelSets.join(", ") || "no",
+    })),
+    ["slice", "patient", "spots", "genes", "totalCounts", "image", "labels"],
   );
+}
+
+/** The summary in Markdown: a line about the dataset, then its table. */
+export function summaryMarkdown(sum: { dataset: string; slices: SliceSummary[] }): string {
   return [
     `Dataset **${sum.dataset}**: ${sum.slices.length} slices, ${
       sum.slices.reduce((a, s) => a + s.spots, 0)
     } spots`,
     "",
-    "| slice | patient | spots | genes | total counts | image | labels |",
-    "|---|---|---:|---:|---:|---|---|",
-    ...rows,
+    markdownOf(summaryTable(sum)).trimEnd(),
   ].join("\n");
 }

@@ -10,6 +10,7 @@ import { DataError } from "../errors.ts";
 import { readBytes } from "../io/files.ts";
 import { benjaminiHochberg, mannWhitneyU } from "./stats.ts";
 import { splitCsvLine } from "../io/csv.ts";
+import { type Frame, frameOf } from "../table/frame.ts";
 
 export interface DeRow {
   gene: string;
@@ -263,11 +264,26 @@ export interface TumourEnrichmentOptions {
   minSetSize?: number;
 }
 
+/** One side's result; the tables are DataFrames with `DeRow` / `EnrichmentRow` columns. */
 export interface SourceEnrichment {
-  de: DeRow[];
+  /** Per gene (columns of `DeRow`), in the order of the genes tested. */
+  de: Frame;
   significant: string[];
-  enrichment: EnrichmentRow[];
+  /** Per tested set (columns of `EnrichmentRow`), most significant first. */
+  enrichment: Frame;
 }
+
+const DE_COLUMNS = ["gene", "statistic", "pValue", "padj", "log2FoldChange", "meanA", "meanB"];
+const ENRICHMENT_COLUMNS = [
+  "set",
+  "overlap",
+  "setSize",
+  "querySize",
+  "universe",
+  "pValue",
+  "padj",
+  "genes",
+];
 
 export interface TumourEnrichment {
   tumourSpots: number;
@@ -303,7 +319,14 @@ export function tumourEnrichment(
   const run = (x: ArrayLike<number>): SourceEnrichment => {
     const de = differentialExpression(x, genes.length, genes, inA, inB);
     const significant = de.filter((r) => r.padj < q).map((r) => r.gene);
-    return { de, significant, enrichment: overRepresentation(significant, genes, sets, minSize) };
+    return {
+      de: frameOf(de, DE_COLUMNS),
+      significant,
+      enrichment: frameOf(
+        overRepresentation(significant, genes, sets, minSize),
+        ENRICHMENT_COLUMNS,
+      ),
+    };
   };
   const p = run(predicted), m = run(measured);
   const mSet = new Set(m.significant);

@@ -13,6 +13,7 @@ import type { Dataset } from "../data/slice.ts";
 import { expressionTarget, type TargetTransform } from "../preprocess/normalize.ts";
 import { RUN_FILES } from "../provenance/run_folder.ts";
 import { identityDifferences } from "../provenance/identity.ts";
+import { type Frame, frameOf } from "../table/frame.ts";
 import { meanStd, sliceMetrics } from "./metrics.ts";
 import {
   type Alternative,
@@ -453,11 +454,10 @@ export function configurationDifferences(evs: RunEvaluation[]): string[] {
 }
 
 /** Runs side by side: per test slice each run's PCC, then each run's mean (no pooling). */
-export function sideBySide(evs: RunEvaluation[]): Record<string, string | number>[] {
-  const label = (e: RunEvaluation) =>
-    `${e.method} (${e.dir.replace(/\/+$/, "").replace(/^.*\//, "")})`;
+export function sideBySide(evs: RunEvaluation[]): Frame {
+  const label = (e: RunEvaluation) => `${e.method} (${runName(e)})`;
   const tests = [...new Set(evs.flatMap((e) => e.slices.map((s) => s.test)))];
-  return [
+  return frameOf([
     ...tests.map((t) => ({
       test: t,
       ...Object.fromEntries(
@@ -466,7 +466,39 @@ export function sideBySide(evs: RunEvaluation[]): Record<string, string | number
     })),
     { test: "mean PCC", ...Object.fromEntries(evs.map((e) => [label(e), e.mean.pcc])) },
     { test: "mean RMSE", ...Object.fromEntries(evs.map((e) => [label(e), e.mean.rmse])) },
-  ];
+  ]);
+}
+
+/** A run's folder name (its last path component), which labels it in tables. */
+const runName = (e: RunEvaluation) => e.dir.replace(/\/+$/, "").replace(/^.*\//, "");
+
+/**
+ * Per-slice metrics of evaluated runs as one long table: a row per (run, test slice) with
+ * method, run folder name, spots, genes, PCC, RMSE, top-50 PCC and genes excluded.
+ *
+ * @example
+ * ```ts
+ * const df = sliceTable([evaluateRun(await loadRun("runs/a")), evaluateRun(await loadRun("runs/b"))]);
+ * groupInOrder(df, "method", pl.col("pcc").mean(), pl.col("pcc").std().alias("sd"));
+ * ```
+ */
+export function sliceTable(evs: RunEvaluation | RunEvaluation[]): Frame {
+  const list = Array.isArray(evs) ? evs : [evs];
+  return frameOf(
+    list.flatMap((e) => e.slices.map((s) => ({ method: e.method, run: runName(e), ...s }))),
+    ["method", "run", "test", "spots", "genes", "pcc", "rmse", "top50", "genesExcluded"],
+  );
+}
+
+/**
+ * Per-gene Pearson r of a run as a long table (test, gene, r; NaN where a gene is constant), the
+ * input of per-gene distributions and of `pivot` to genes × slices.
+ */
+export function geneTable(ev: RunEvaluation): Frame {
+  return frameOf(
+    ev.perGene.flatMap((p) => p.genes.map((g, j) => ({ test: p.test, gene: g, r: p.r[j] }))),
+    ["test", "gene", "r"],
+  );
 }
 
 export interface BenchmarkRow {
@@ -492,7 +524,7 @@ export interface BenchmarkRow {
 export function benchmarkTable(
   runs: { evaluation: RunEvaluation; wallSeconds?: number }[],
   reference: string,
-): { rows: BenchmarkRow[]; notes: string[] } {
+): { table: Frame; notes: string[] } {
   const ref = runs.find((r) => r.evaluation.method === reference)?.evaluation;
   const notes: string[] = [
     "PCC and RMSE: mean ± sample SD over test slices (per slice, not pooled)",
@@ -537,5 +569,5 @@ export function benchmarkTable(
       }); q: Benjamini–Hochberg over the ${tested.length} comparisons`,
     );
   }
-  return { rows, notes };
+  return { table: frameOf(rows), notes };
 }

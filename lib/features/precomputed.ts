@@ -11,7 +11,8 @@
  */
 import { DataError } from "../errors.ts";
 import { exists, parseTable, readBytes } from "../io/files.ts";
-import { parquetReadObjects } from "hyparquet";
+import { Buffer } from "node:buffer";
+import { dtypeName, type Frame, pl } from "../table/frame.ts";
 import { readH5ad } from "../io/h5ad.ts";
 
 export interface RawEmbeddings {
@@ -204,7 +205,7 @@ export async function readEmbeddingFile(
     }
     return { ids: ad.obsNames, dim: m.nCols, data: Float32Array.from(m.data) };
   }
-  if (path.endsWith(".parquet")) return await readParquetEmbeddings(path);
+  if (path.endsWith(".parquet")) return readParquetEmbeddings(path);
   throw new DataError(
     "unknown embedding format, expected .npy (+ .ids.txt), .safetensors, .csv/.tsv, .parquet or .h5ad",
     { file: path },
@@ -215,18 +216,18 @@ export async function readEmbeddingFile(
  * A Parquet table of embeddings (`df.to_parquet()` of a spots × dimensions frame): the spot ids
  * are its one string column (a named column, or pandas' index), every other column a dimension.
  */
-async function readParquetEmbeddings(path: string): Promise<RawEmbeddings> {
+function readParquetEmbeddings(path: string): RawEmbeddings {
   const bytes = readBytes(path, "Parquet table");
-  const file = bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength);
-  let rows: Record<string, unknown>[];
+  let df: Frame;
   try {
-    rows = await parquetReadObjects({ file: file as ArrayBuffer });
+    df = pl.readParquet(Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength));
   } catch (e) {
     throw new DataError(`not a readable Parquet file: ${(e as Error).message}`, { file: path });
   }
-  if (!rows.length) throw new DataError("the table has no rows", { file: path });
-  const keys = Object.keys(rows[0]);
-  const idKeys = keys.filter((k) => typeof rows[0][k] === "string");
+  if (!df.height) throw new DataError("the table has no rows", { file: path });
+  const idKeys = df.columns.filter((k) =>
+    ["String", "Utf8", "Categorical"].includes(dtypeName(df, k))
+  );
   if (idKeys.length !== 1) {
     throw new DataError(
       `expected one string column of spot ids and numeric dimensions, found ${
@@ -235,19 +236,20 @@ async function readParquetEmbeddings(path: string): Promise<RawEmbeddings> {
       { file: path },
     );
   }
-  const dims = keys.filter((k) => k !== idKeys[0]);
-  const data = new Float32Array(rows.length * dims.length);
-  rows.forEach((r, i) => {
-    dims.forEach((k, j) => {
-      const v = r[k];
-      if (typeof v !== "number" && typeof v !== "bigint" && v !== null) {
-        throw new DataError(`column '${k}' is not numeric (row ${i + 1}: ${JSON.stringify(v)})`, {
-          file: path,
-          spot: String(r[idKeys[0]]),
-        });
-      }
-      data[i * dims.length + j] = v === null ? NaN : Number(v);
-    });
+  const ids = df.getColumn(idKeys[0]).cast(pl.Utf8).toArray().map(String);
+  const dims = df.columns.filter((k) => k !== idKeys[0]);
+  const data = new Float32Array(df.height * dims.length);
+  dims.forEach((k, j) => {
+    const col = df.getColumn(k);
+    if (!col.isNumeric() && dtypeName(df, k) !== "Null") {
+      throw new DataError(
+        `column '${k}' is not numeric (${dtypeName(df, k)}; row 1: ${JSON.stringify(col.get(0))})`,
+        { file: path, spot: ids[0] },
+      );
+    }
+    // Nulls become NaN, which the embedding checks downstream report by spot.
+    const v = col.cast(pl.Float64).toArray() as (number | null)[];
+    for (let i = 0; i < v.length; i++) data[i * dims.length + j] = v[i] ?? NaN;
   });
-  return { ids: rows.map((r) => String(r[idKeys[0]])), dim: dims.length, data };
+  return { ids, dim: dims.length, data };
 }

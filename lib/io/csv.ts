@@ -1,8 +1,9 @@
 /**
- * CSV, written and read in one place. Tables go out through `toCsv`; gene-set exports and other
- * quoted CSV come in through `splitCsvLine`. (Embedding tables have their own exact-float writer
- * in `features/export.ts`, which says why.) Hand-written because the formats are small and RFC
- * 4180 quoting is all they need; the table issue moves tables to polars.
+ * Reading CSV that users hand us, line by line. Tables the project writes go out through polars
+ * (`csvOf` in lib/table/frame.ts) and are read back with `pl.readCSV`; this reader stays
+ * hand-written for inputs (g:Profiler GO exports) because polars' CSV reader accepts ragged rows
+ * without a word — it truncates extra fields and pads missing ones with null — and a malformed
+ * input line must be refused by its number, not silently reshaped.
  */
 
 /** Splits one CSV line with RFC 4180 quoting (fields may hold commas and doubled quotes). */
@@ -25,23 +26,4 @@ export function splitCsvLine(line: string): string[] {
   }
   out.push(cur);
   return out;
-}
-
-const csvField = (
-  v: unknown,
-) => (typeof v === "string" && /[",\n]/.test(v) ? `"${v.replaceAll('"', '""')}"` : String(v));
-
-/** CSV text of rows (header from the first row's keys; arrays joined by ';'). */
-export function toCsv(rows: object[]): string {
-  if (rows.length === 0) return "";
-  const keys = Object.keys(rows[0]);
-  return [
-    keys.join(","),
-    ...rows.map((r) =>
-      keys.map((k) => {
-        const v = (r as Record<string, unknown>)[k];
-        return csvField(Array.isArray(v) ? v.join(";") : v);
-      }).join(",")
-    ),
-  ].join("\n") + "\n";
 }

@@ -8,8 +8,9 @@ import { join } from "node:path";
 import type { Figure } from "../plot/figures.ts";
 import { closeRenderer, saveFigure } from "../plot/export.ts";
 import { type Manifest, startManifest } from "../provenance/manifest.ts";
-import { exportTable, markdownTable } from "../provenance/table.ts";
-import { display } from "../display.ts";
+import { exportTable } from "../provenance/table.ts";
+import type { Frame } from "../table/frame.ts";
+import { display, displayTable } from "../display.ts";
 import { notebookParams, type Profile } from "./params.ts";
 import { figuresRoot, type StudyData, studyData } from "./study.ts";
 
@@ -34,9 +35,9 @@ export interface PaperNotebook<P> {
   manifest: Manifest;
   /** The epoch budget of a method under these parameters. */
   epochsFor(method: string): number;
-  /** Writes a table (CSV, Markdown, manifest) and shows it. */
+  /** Writes a table (CSV, Markdown, manifest) and shows it (a DataFrame, or rows that become one). */
   showTable(
-    rows: Record<string, unknown>[],
+    table: Frame | readonly object[],
     file: string,
     title: string,
     tableNotes?: string[],
@@ -58,7 +59,7 @@ export interface PaperNotebook<P> {
  *   profiles: { quick: {}, full: { folds: undefined, epochs: 200, baselineEpochs: 100 } },
  * });
  * const results = await runStudy(configs, { data: nb.data, folds: nb.params.folds });
- * await nb.showTable(measuredRows(results), "measured", "Table 2 — measured here");
+ * await nb.showTable(measuredTable(results), "measured", "Table 2 — measured here");
  * await nb.finish();
  * ```
  */
@@ -102,10 +103,10 @@ export async function openPaperNotebook<P extends EpochParams & Record<string, u
     outputs,
     manifest: started.manifest,
     epochsFor: (m) => (m === "spahgc" || m === "eggn" ? params.epochs : params.baselineEpochs),
-    async showTable(rows, file, title, tableNotes = []) {
-      const t = exportTable(rows, out, file, { title, params, notes: [...notes, ...tableNotes] });
+    async showTable(table, file, title, tableNotes = []) {
+      const t = exportTable(table, out, file, { title, params, notes: [...notes, ...tableNotes] });
       outputs.push(...t.files.map(relativeToOut));
-      await display(`### ${title}\n\n${markdownTable(rows, { digits: 3 })}`);
+      await displayTable(table, { title, digits: 3 });
     },
     async showFigure(fig, file, title) {
       const files = await saveFigure(fig, out, file, { params, notes, title, show: true });

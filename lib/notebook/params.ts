@@ -41,4 +41,4 @@ export function notebookParams<T extends Record<string, unknown>>(
 }
 
 // Display lives below both the notebooks and the plots; re-exported for notebooks written against it.
-export { display, jupyterDisplay } from "../display.ts";
+export { display, displayTable, jupyterDisplay } from "../display.ts";

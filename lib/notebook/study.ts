@@ -16,6 +16,7 @@ import type { CvReport } from "../train/experiment.ts";
 import { type RunConfig, runExperiment, runIdentity } from "../train/run_config.ts";
 import type { Split } from "../train/cv.ts";
 import { evaluateRun, loadRun, type Run, type RunEvaluation } from "../eval/runs.ts";
+import { type Frame, frameOf, groupInOrder, pl } from "../table/frame.ts";
 
 /** Where notebooks write: `$SPAHGC_FIGURES_DIR`, else `figures/` in the project. */
 export function figuresRoot(): string {
@@ -142,20 +143,56 @@ export async function runStudy(configs: StudyConfig[], o: StudyOptions): Promise
   return out;
 }
 
-/** A study's results as table rows (PCC/RMSE mean ± SD over slices, labelled measured). */
-export function measuredRows(
+/**
+ * A study's per-slice results as one long DataFrame: a row per (setting, test slice) with the
+ * method, PCC, RMSE and top-50 PCC — what the per-slice figures and summaries start from.
+ *
+ * @example
+ * ```ts
+ * const perSlice = studyTable(results);
+ * pccBarFigure(rowsOf(perSlice.select(pl.col("setting").alias("method"), "slice", "pcc")));
+ * ```
+ */
+export function studyTable(results: StudyResult[]): Frame {
+  return frameOf(
+    results.flatMap((r) =>
+      r.evaluation.slices.map((s) => ({
+        setting: r.label,
+        method: r.config.method,
+        slice: s.test,
+        pcc: s.pcc,
+        rmse: s.rmse,
+        top50: s.top50,
+      }))
+    ),
+    ["setting", "method", "slice", "pcc", "rmse", "top50"],
+  );
+}
+
+/**
+ * A study's results as a table, one row per setting: PCC and RMSE mean ± sample SD over its test
+ * slices (grouped from `studyTable` with polars), labelled measured, with the run's wall time and
+ * any `extra` columns per setting.
+ */
+export function measuredTable(
   results: StudyResult[],
   extra: (r: StudyResult) => Record<string, unknown> = () => ({}),
-) {
-  return results.map((r) => ({
-    source: "measured",
-    setting: r.label,
-    ...extra(r),
-    slices: r.evaluation.slices.length,
-    pcc: r.evaluation.mean.pcc,
-    pccSd: r.evaluation.std.pcc,
-    rmse: r.evaluation.mean.rmse,
-    rmseSd: r.evaluation.std.rmse,
-    seconds: r.run.seconds,
-  }));
+): Frame {
+  const summary = groupInOrder(
+    studyTable(results),
+    "setting",
+    pl.col("slice").count().cast(pl.Int32).alias("slices"),
+    pl.col("pcc").mean().alias("pcc"),
+    pl.col("pcc").std().alias("pccSd"),
+    pl.col("rmse").mean().alias("rmse"),
+    pl.col("rmse").std().alias("rmseSd"),
+  );
+  const labels = frameOf(
+    results.map((r) => ({ source: "measured", setting: r.label, ...extra(r) })),
+  );
+  const seconds = frameOf(
+    results.map((r) => ({ setting: r.label, seconds: r.run.seconds ?? null })),
+  );
+  return labels.join(summary, { on: "setting", how: "left" })
+    .join(seconds, { on: "setting", how: "left" });
 }

@@ -1,5 +1,6 @@
 /** `spahgc benchmark`. */
-import { benchmarkTable, evaluateRun, type Run } from "../../eval/runs.ts";
+import { type BenchmarkRow, benchmarkTable, evaluateRun, type Run } from "../../eval/runs.ts";
+import { pl, rowsOf } from "../../table/frame.ts";
 import { exportTable, markdownTable } from "../../provenance/table.ts";
 import { pccBarFigure, pccBoxFigure, runtimeFigure } from "../../plot/figures.ts";
 import { closeRenderer } from "../../plot/export.ts";
@@ -23,19 +24,19 @@ export const benchmarkCommand: Command = {
     for (const d of dirs) runs.push(await openRun(d, v));
     const reference = v.str("reference") ?? "spahgc";
     const evals = runs.map((r) => evaluateRun(r));
-    const { rows, notes } = benchmarkTable(
+    const { table, notes } = benchmarkTable(
       evals.map((e, i) => ({ evaluation: e, wallSeconds: runs[i].seconds ?? undefined })),
       reference,
     );
-    if (v.flag("json")) json({ reference, rows, notes });
+    if (v.flag("json")) json({ reference, rows: table.toRecords(), notes });
     else {
-      console.log(markdownTable(rows as unknown as Record<string, unknown>[]));
+      console.log(markdownTable(table));
       for (const n of notes) console.error(`note: ${n}`);
     }
     if (v.str("out")) {
       const out = v.str("out")!;
       const params = { runs: dirs, reference, configs: runs.map((r) => r.config) };
-      const files = exportTable(rows as unknown as Record<string, unknown>[], out, "benchmark", {
+      const files = exportTable(table, out, "benchmark", {
         title: `Methods compared (reference: ${reference})`,
         params,
         notes,
@@ -59,7 +60,7 @@ export const benchmarkCommand: Command = {
           notes,
         ),
       );
-      const timed = rows.filter((r) => r.wallSeconds !== null);
+      const timed = rowsOf<BenchmarkRow>(table.filter(pl.col("wallSeconds").isNotNull()));
       if (timed.length) {
         files.push(
           ...await writeFigure(

@@ -1,7 +1,14 @@
 /** `spahgc enrich`. */
 import { join } from "node:path";
 import { DataError } from "../../errors.ts";
-import { geneList, readGeneSets, tumourEnrichment, writeGmt } from "../../eval/enrichment.ts";
+import {
+  type EnrichmentRow,
+  geneList,
+  readGeneSets,
+  tumourEnrichment,
+  writeGmt,
+} from "../../eval/enrichment.ts";
+import { rowsOf } from "../../table/frame.ts";
 import { writeFileAtomic } from "../../io/files.ts";
 import { exportTable } from "../../provenance/table.ts";
 import { enrichmentDotFigure } from "../../plot/figures.ts";
@@ -56,7 +63,8 @@ export const enrichCommand: Command = {
       q,
       minSetSize: v.int("min-set-size") ?? 5,
     });
-    const enriched = (src: "predicted" | "measured") => r[src].enrichment.filter((e) => e.padj < q);
+    const setRows = (src: "predicted" | "measured") => rowsOf<EnrichmentRow>(r[src].enrichment);
+    const enriched = (src: "predicted" | "measured") => setRows(src).filter((e) => e.padj < q);
     const summary = {
       run: run.dir,
       method: run.method,
@@ -74,8 +82,8 @@ export const enrichCommand: Command = {
         measured: enriched("measured").length,
       },
       topSets: {
-        predicted: r.predicted.enrichment.slice(0, 5).map((e) => ({ set: e.set, padj: e.padj })),
-        measured: r.measured.enrichment.slice(0, 5).map((e) => ({ set: e.set, padj: e.padj })),
+        predicted: rowsOf(r.predicted.enrichment.head(5).select("set", "padj")),
+        measured: rowsOf(r.measured.enrichment.head(5).select("set", "padj")),
       },
       coverage: r.coverage,
       notes: r.notes,
@@ -92,7 +100,7 @@ export const enrichCommand: Command = {
         `enriched sets (q < ${q}): predicted ${summary.enrichedSets.predicted}, measured ${summary.enrichedSets.measured}`,
       );
       for (const src of ["predicted", "measured"] as const) {
-        for (const e of r[src].enrichment.slice(0, 5)) {
+        for (const e of setRows(src).slice(0, 5)) {
           console.log(
             `  ${src}: ${e.set} — ${e.overlap}/${e.setSize}, q = ${e.padj.toPrecision(3)}`,
           );
@@ -114,13 +122,13 @@ export const enrichCommand: Command = {
       for (const src of ["predicted", "measured"] as const) {
         files.push(
           ...exportTable(
-            r[src].de as unknown as Record<string, unknown>[],
+            r[src].de,
             out,
             `de_${src}`,
             { title: `${s.test}: tumour vs non-tumour, ${src}`, params, notes: r.notes },
           ).files,
           ...exportTable(
-            r[src].enrichment as unknown as Record<string, unknown>[],
+            r[src].enrichment,
             out,
             `enrichment_${src}`,
             { title: `${s.test}: over-representation, ${src} DE genes`, params, notes: r.notes },
@@ -154,7 +162,7 @@ export const enrichCommand: Command = {
         join(out, "summary.json"),
       );
       const points = (["predicted", "measured"] as const).flatMap((src) =>
-        r[src].enrichment.map((e) => ({
+        setRows(src).map((e) => ({
           source: src === "predicted" ? `${run.method} (predicted)` : "measured",
           term: e.set,
           padj: e.padj,

@@ -1,5 +1,6 @@
 /** `spahgc evaluate`. */
-import { evaluateRun } from "../../eval/runs.ts";
+import { evaluateRun, geneTable, sliceTable } from "../../eval/runs.ts";
+import { pl, rowsOf } from "../../table/frame.ts";
 import { exportTable, markdownTable } from "../../provenance/table.ts";
 import { pccBarFigure, pccBoxFigure } from "../../plot/figures.ts";
 import { closeRenderer } from "../../plot/export.ts";
@@ -36,7 +37,7 @@ export const evaluateCommand: Command = {
       json(summary);
     } else {
       console.log(`${ev.method} — ${ev.dir}`);
-      console.log(markdownTable(ev.slices as unknown as Record<string, unknown>[]));
+      console.log(markdownTable(sliceTable(ev).drop("method", "run")));
       console.log(
         `mean PCC ${ev.mean.pcc.toFixed(4)} ± ${ev.std.pcc.toFixed(4)}, RMSE ${
           ev.mean.rmse.toFixed(4)
@@ -49,7 +50,7 @@ export const evaluateCommand: Command = {
     if (v.str("out")) {
       const out = v.str("out")!;
       const files = exportTable(
-        ev.slices as unknown as Record<string, unknown>[],
+        sliceTable(ev).drop("method", "run"),
         out,
         "metrics",
         { title: `${ev.method}: per-slice metrics`, params: runParams(run), notes: ev.notes },
@@ -65,26 +66,18 @@ export const evaluateCommand: Command = {
         ),
       );
       // Per-gene r, genes × test slices (a gene not evaluated on a slice is left empty).
-      const genes = [...new Set(ev.perGene.flatMap((p) => p.genes))];
-      const lookup = ev.perGene.map((p) => new Map(p.genes.map((g, j) => [g, p.r[j]])));
-      const perGeneRows = genes.map((g) => ({
-        gene: g,
-        ...Object.fromEntries(ev.perGene.map((p, k) => [p.test, lookup[k].get(g) ?? null])),
-      }));
+      const perGene = geneTable(ev);
+      const perGeneWide = perGene.pivot("r", { index: "gene", on: "test", maintainOrder: true });
       files.push(
-        ...exportTable(perGeneRows, out, "per_gene_pcc", {
+        ...exportTable(perGeneWide, out, "per_gene_pcc", {
           title: `${ev.method}: per-gene Pearson r on each test slice (NaN = constant gene)`,
           params: runParams(run),
         }).files,
         ...await writeFigure(
           pccBoxFigure(
-            ev.perGene.flatMap((p) =>
-              p.r.filter((r) => !Number.isNaN(r)).map((r, j) => ({
-                method: p.test,
-                slice: p.genes[j],
-                pcc: r,
-              }))
-            ),
+            rowsOf<{ test: string; gene: string; r: number }>(
+              perGene.filter(pl.col("r").isNotNan()),
+            ).map((g) => ({ method: g.test, slice: g.gene, pcc: g.r })),
             {
               title: `${ev.method}: per-gene PCC by test slice`,
               points: false,

@@ -2,7 +2,7 @@
 import { expandSpec } from "../../sweep/spec.ts";
 import { collect } from "../../sweep/store.ts";
 import { markdownTable } from "../../provenance/table.ts";
-import { meanStd } from "../../eval/metrics.ts";
+import { groupInOrder, pl } from "../../table/frame.ts";
 import { type Command, json } from "../command.ts";
 import { UsageError } from "../options.ts";
 
@@ -15,22 +15,20 @@ export const sweepCollectCommand: Command = {
     const [spec] = v.positionals;
     if (!spec) throw new UsageError("missing <spec.json>");
     const s = await expandSpec(spec);
-    const { rows, missing, file } = collect(s);
-    const groups = new Map<string, number[]>();
-    for (const r of rows) {
-      const k = `${r.method} ${r.point}`;
-      groups.set(k, [...(groups.get(k) ?? []), r.pcc]);
-    }
-    const summary = [...groups].map(([k, pccs]) => {
-      const [method, ...point] = k.split(" ");
-      const m = meanStd(pccs);
-      return { method, point: point.join(" "), n: pccs.length, pcc: m.mean, pccSd: m.std };
-    });
-    if (v.flag("json")) json({ file, rows: rows.length, missing, summary });
+    const { frame, missing, file } = collect(s);
+    const summary = groupInOrder(
+      frame,
+      ["method", "point"],
+      pl.col("pcc").count().alias("n"),
+      pl.col("pcc").mean().alias("pcc"),
+      pl.col("pcc").std().alias("pccSd"),
+    );
+    const rows = frame.height;
+    if (v.flag("json")) json({ file, rows, missing, summary: summary.toRecords() });
     else {
       console.log(markdownTable(summary));
       console.log(
-        `${rows.length} rows from ${s.runs.length - missing} finished runs → ${file}${
+        `${rows} rows from ${s.runs.length - missing} finished runs → ${file}${
           missing ? `; ${missing} runs not finished (not in the store)` : ""
         }`,
       );

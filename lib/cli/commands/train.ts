@@ -5,6 +5,7 @@ import { type RunConfig, runExperiment, runIdentity } from "../../train/run_conf
 import { METHOD_NAMES } from "../../model/methods.ts";
 import type { Split } from "../../train/cv.ts";
 import { type Command, json } from "../command.ts";
+import { frameOf, markdownOf } from "../../table/frame.ts";
 import { UsageError } from "../options.ts";
 import {
   ANNDATA_OPTIONS,
@@ -98,15 +99,17 @@ export const trainCommand: Command = {
         `${report.method}, ${report.split} split, ${report.folds.length} test slices, encoder ${report.encoder}, target ${report.target}`,
       );
       console.log(
-        "| test | PCC | RMSE | top-50 PCC | genes excluded | s |\n|---|---:|---:|---:|---:|---:|",
+        markdownOf(
+          frameOf(report.folds.map((f) => ({
+            test: f.test,
+            pcc: f.pcc,
+            rmse: f.rmse,
+            top50: f.top50,
+            genesExcluded: f.genesExcluded,
+            seconds: f.seconds,
+          }))),
+        ).trimEnd(),
       );
-      for (const f of report.folds) {
-        console.log(
-          `| ${f.test} | ${f.pcc.toFixed(4)} | ${f.rmse.toFixed(4)} | ${
-            f.top50.toFixed(4)
-          } | ${f.genesExcluded} | ${f.seconds} |`,
-        );
-      }
       console.log(
         `mean PCC ${report.mean.pcc.toFixed(4)} ± ${report.std.pcc.toFixed(4)}, RMSE ${
           report.mean.rmse.toFixed(4)
