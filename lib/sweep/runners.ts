@@ -10,6 +10,7 @@ import { join } from "node:path";
 import { DataError, WarningLog } from "../errors.ts";
 import { PROJECT_ROOT } from "../paths.ts";
 import { runExperiment } from "../train/run_config.ts";
+import { foldMetrics } from "../train/experiment.ts";
 import { writeFileAtomic } from "../io/files.ts";
 import type { ExpandedSweep, SweepRun } from "./spec.ts";
 import { isDone, type ResultRow, rowsFor, sweepStatus, writeResult } from "./store.ts";
@@ -33,12 +34,7 @@ export async function runOne(s: ExpandedSweep, id: string): Promise<ResultRow[]>
   }, { out, log: () => {}, warnings: new WarningLog(false) });
   const rows: ResultRow[] = report.folds.map((f) => ({
     ...rowsFor(run, spec.name),
-    test: f.test,
-    pcc: f.pcc,
-    rmse: f.rmse,
-    top50: f.top50,
-    genesExcluded: f.genesExcluded,
-    seconds: f.seconds,
+    ...foldMetrics(f),
     backend: report.backend,
   }));
   writeResult(s.dir, id, rows);

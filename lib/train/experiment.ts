@@ -26,6 +26,18 @@ export interface FoldResult {
   selection?: Record<string, unknown>;
 }
 
+/** A fold's test-slice metrics (what per-slice tables and the sweep store record of it). */
+export function foldMetrics(f: FoldResult) {
+  return {
+    test: f.test,
+    pcc: f.pcc,
+    rmse: f.rmse,
+    top50: f.top50,
+    genesExcluded: f.genesExcluded,
+    seconds: f.seconds,
+  };
+}
+
 export interface CvReport {
   method: string;
   split: Split;

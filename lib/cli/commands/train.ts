@@ -4,6 +4,7 @@ import { WarningLog } from "../../errors.ts";
 import { type RunConfig, runExperiment, runIdentity } from "../../train/run_config.ts";
 import { METHOD_NAMES } from "../../model/methods.ts";
 import type { Split } from "../../train/cv.ts";
+import { foldMetrics } from "../../train/experiment.ts";
 import { type Command, json } from "../command.ts";
 import { frameOf, markdownOf } from "../../table/frame.ts";
 import { UsageError } from "../options.ts";
@@ -100,14 +101,7 @@ export const trainCommand: Command = {
       );
       console.log(
         markdownOf(
-          frameOf(report.folds.map((f) => ({
-            test: f.test,
-            pcc: f.pcc,
-            rmse: f.rmse,
-            top50: f.top50,
-            genesExcluded: f.genesExcluded,
-            seconds: f.seconds,
-          }))),
+          frameOf(report.folds.map(foldMetrics)),
         ).trimEnd(),
       );
       console.log(
