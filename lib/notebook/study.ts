@@ -188,11 +188,14 @@ export function measuredTable(
     pl.col("rmse").std().alias("rmseSd"),
   );
   const labels = frameOf(
-    results.map((r) => ({ source: "measured", setting: r.label, ...extra(r) })),
+    results.map((r) => ({
+      source: "measured",
+      setting: r.label,
+      ...extra(r),
+      seconds: r.run.seconds ?? null,
+    })),
   );
-  const seconds = frameOf(
-    results.map((r) => ({ setting: r.label, seconds: r.run.seconds ?? null })),
-  );
+  const front = labels.columns.filter((c) => c !== "seconds");
   return labels.join(summary, { on: "setting", how: "left" })
-    .join(seconds, { on: "setting", how: "left" });
+    .select(...front, ...summary.columns.filter((c) => c !== "setting"), "seconds");
 }
