@@ -28,6 +28,7 @@ import { sweepStatusCommand } from "./commands/sweep_status.ts";
 import { sweepCollectCommand } from "./commands/sweep_collect.ts";
 import { sweepCommand } from "./commands/sweep.ts";
 import { demoCommand } from "./commands/demo.ts";
+import { hestBenchCommand } from "./commands/hest_bench.ts";
 
 /** The commands, by the words that name them. */
 export const COMMANDS: Record<string, Command> = {
@@ -44,6 +45,7 @@ export const COMMANDS: Record<string, Command> = {
   train: trainCommand,
   evaluate: evaluateCommand,
   benchmark: benchmarkCommand,
+  "hest-bench": hestBenchCommand,
   compare: compareCommand,
   cluster: clusterCommand,
   enrich: enrichCommand,

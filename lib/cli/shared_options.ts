@@ -2,7 +2,7 @@
  * Options several commands share, declared once with their types: gene selection (`hvg`,
  * `graph`, `train`) and the method knobs of `train`, turned into the library's option objects.
  */
-import { defaultGeneRecipe } from "../datasets/registry.ts";
+import { defaultGeneParams } from "../datasets/registry.ts";
 import {
   DEFAULT_GENE_PARAMS,
   type GeneRecipe,
@@ -107,15 +107,18 @@ export function geneParams(dataset: string, o: Options): GeneSelectionParams {
     if (o.has("recipe")) throw new UsageError("--genes gives the genes: --recipe does not apply");
     return { ...DEFAULT_GENE_PARAMS, recipe: "list", genes: readGeneList(list) };
   }
-  const recipe = o.choice("recipe", RECIPES, defaultGeneRecipe(dataset));
-  const flavor = o.choice("flavor", FLAVORS, "seurat");
-  const nTop = o.int("n-top") ?? DEFAULT_GENE_PARAMS.nTop;
+  const own = defaultGeneParams(dataset);
+  const recipe = o.choice("recipe", RECIPES, own.recipe as (typeof RECIPES)[number]);
+  // A recipe other than the dataset's own starts from the project's defaults.
+  const base = recipe === own.recipe ? own : { ...DEFAULT_GENE_PARAMS, recipe };
+  const flavor = o.choice("flavor", FLAVORS, base.flavor);
+  const nTop = o.int("n-top") ?? base.nTop;
   const ts = o.str("target-sum");
-  const targetSum = ts === undefined ? 1e6 : ts === "median" ? "median" : Number(ts);
+  const targetSum = ts === undefined ? base.targetSum : ts === "median" ? "median" : Number(ts);
   if (targetSum !== "median" && !(targetSum > 0)) {
     throw new UsageError(`--target-sum ${ts}: expected a positive number or 'median'`);
   }
-  return { recipe, flavor, nTop, targetSum };
+  return { ...base, recipe, flavor, nTop, targetSum };
 }
 
 const ABLATIONS = {

@@ -24,7 +24,7 @@ export interface RgbImage {
  * frame) into this image: imageX = pixelX × scale (1 for full-resolution images).
  */
 export interface SliceImage {
-  /** File on disk (JPEG/PNG/TIFF), when the image comes from a file. */
+  /** File on disk (JPEG/PNG/TIFF, a pyramidal WSI), when the image comes from a file. */
   path?: string;
   /** Pixels in memory, when the image was generated or decoded already. */
   pixels?: RgbImage;
@@ -35,6 +35,11 @@ export interface SliceImage {
    * another magnification).
    */
   patchAreaPx?: number;
+  /**
+   * Patches cut already, one per spot (HEST's `patches/<id>.h5`): `rows[i]` is spot i's row in
+   * the file. When set, encoders read these instead of cutting windows from the image.
+   */
+  patchFile?: { path: string; side: number; rows: Int32Array };
 }
 
 /** One tissue section: a spots × genes count matrix with everything known about its spots. */
@@ -80,6 +85,13 @@ export interface Dataset {
   name: string;
   slices: Slice[];
   provenance: Provenance;
+  /**
+   * Folds the data comes with (a benchmark's own splits, e.g. HEST-Benchmark's train_k/test_k):
+   * what the `dataset` split cross-validates over.
+   */
+  folds?: { name: string; train: string[]; test: string[] }[];
+  /** The genes the data is scored on, when it says (HEST-Benchmark's var_50genes.json). */
+  genes?: string[];
 }
 
 /** Number of spots of a slice. */

@@ -17,11 +17,19 @@ import { readH5ad } from "../io/h5ad.ts";
 import { type AnnDataReadOptions, annDataSlices } from "../io/anndata_slices.ts";
 import type { SyntheticOptions } from "../data/synthetic.ts";
 import type { Dataset } from "../data/slice.ts";
-import type { GeneRecipe } from "../preprocess/hvg.ts";
+import {
+  DEFAULT_GENE_PARAMS,
+  type GeneRecipe,
+  type GeneSelectionParams,
+} from "../preprocess/hvg.ts";
+import type { Split } from "../train/cv.ts";
+import { isHestRoot, parseHestQuery, readHest } from "../io/hest.ts";
+import { hestBenchGenes, isHestBenchTask, readHestBench } from "../io/hest_bench.ts";
 import type { DatasetSpec } from "./spec.ts";
 import { SYNTHETIC } from "./synthetic.ts";
 import { HER2ST } from "./her2st.ts";
 import { VISIUM_TINY } from "./visium_tiny.ts";
+import { HEST, HEST_LYMPH_NODE, HEST_PANCREAS_VISIUM, HEST_PANCREAS_XENIUM } from "./hest.ts";
 
 // Re-exported: scripts and notebooks written against the registry keep finding it here.
 export { PROJECT_ROOT };
@@ -30,16 +38,57 @@ export { PROJECT_ROOT };
 export type DatasetInfo = DatasetSpec;
 
 /** The registry: one line per dataset, each spec in its own module. */
-export const DATASETS: DatasetSpec[] = [SYNTHETIC, HER2ST, VISIUM_TINY];
+export const DATASETS: DatasetSpec[] = [
+  SYNTHETIC,
+  HER2ST,
+  VISIUM_TINY,
+  HEST,
+  HEST_LYMPH_NODE,
+  HEST_PANCREAS_XENIUM,
+  HEST_PANCREAS_VISIUM,
+];
 
 /** The spec of a registered dataset, or undefined (a path, an unknown name). */
 export function datasetSpec(name: string): DatasetSpec | undefined {
   return DATASETS.find((d) => d.name === name);
 }
 
+/** A dataset path and its HEST selection query: `PATH?organ=Lymph node&…` → both parts. */
+function splitQuery(name: string): { path: string; query?: string } {
+  const q = name.indexOf("?");
+  return q < 0 ? { path: name } : { path: name.slice(0, q), query: name.slice(q + 1) };
+}
+
 /** The gene recipe a dataset uses when none is asked for (`intersection` for paths). */
 export function defaultGeneRecipe(dataset: string): GeneRecipe {
-  return datasetSpec(dataset)?.genes ?? "intersection";
+  return defaultGeneParams(dataset).recipe;
+}
+
+/**
+ * The gene selection a dataset uses when none is asked for: its spec's; for a path, a
+ * HEST-Benchmark task's own gene list, the released code's seurat_v3 top-1000 intersection for a
+ * HEST-1k root, else the intersection recipe.
+ */
+export function defaultGeneParams(dataset: string): GeneSelectionParams {
+  const spec = datasetSpec(dataset);
+  if (spec) return { ...DEFAULT_GENE_PARAMS, recipe: spec.genes, ...spec.geneParams };
+  const { path } = splitQuery(dataset);
+  if (exists(path) && Deno.statSync(path).isDirectory) {
+    if (isHestBenchTask(path)) {
+      return { ...DEFAULT_GENE_PARAMS, recipe: "list", genes: hestBenchGenes(path) };
+    }
+    if (isHestRoot(path)) return { ...DEFAULT_GENE_PARAMS, ...HEST.geneParams };
+  }
+  return { ...DEFAULT_GENE_PARAMS };
+}
+
+/** The split a dataset is cross-validated by when none is asked for: its own folds if it has any. */
+export function defaultSplit(dataset: string): Split {
+  const { path } = splitQuery(dataset);
+  return !datasetSpec(dataset) && exists(path) && Deno.statSync(path).isDirectory &&
+      isHestBenchTask(path)
+    ? "dataset"
+    : "slice";
 }
 
 /** Candidate data directories in resolution order. */
@@ -88,8 +137,10 @@ export interface LoadOptions {
 }
 
 /**
- * Loads a dataset by registry name (`synthetic`, `her2st`, `visium_tiny`), or from a path: a
- * folder of `.h5ad` files (one slice each), a single `.h5ad`, or a Space Ranger `outs/` folder.
+ * Loads a dataset by registry name (`synthetic`, `her2st`, `visium_tiny`, `hest`, …), or from a
+ * path: a HEST-1k root (optionally with a selection, `ROOT?organ=Lymph node&disease_state!=Healthy`),
+ * a HEST-Benchmark task folder, a folder of `.h5ad` files (one slice each), a single `.h5ad`,
+ * or a Space Ranger `outs/` folder.
  */
 export async function loadDataset(name: string, opts: LoadOptions = {}): Promise<Dataset> {
   const log = opts.log ?? new WarningLog();
@@ -110,8 +161,29 @@ export async function loadDataset(name: string, opts: LoadOptions = {}): Promise
     const dir = spec.folder ? resolveDatasetDir(spec, opts.dataDir) : undefined;
     return pick(await spec.load(dir, { slices: opts.slices, log, synthetic: opts.synthetic }));
   }
-  // A path.
-  const path = resolve(name);
+  // A path, perhaps with a HEST selection query.
+  const { path: given, query } = splitQuery(name);
+  const path = resolve(given);
+  if (exists(path) && Deno.statSync(path).isDirectory && isHestBenchTask(path)) {
+    if (query) {
+      throw new DataError(
+        `a HEST-Benchmark task is used whole (its splits are the folds): drop '?${query}'`,
+        { file: path },
+      );
+    }
+    return pick(await readHestBench(path, { log, only: opts.slices }));
+  }
+  if (exists(path) && Deno.statSync(path).isDirectory && isHestRoot(path)) {
+    return pick(
+      await readHest(path, { ...parseHestQuery(query ?? ""), log, only: opts.slices }),
+    );
+  }
+  if (query) {
+    throw new DataError(
+      `'?${query}' selects HEST-1k samples, but ${path} is not a HEST-1k folder (st/ and metadata/)`,
+      { file: path },
+    );
+  }
   if (!exists(path)) {
     throw new DataError(
       `unknown dataset '${name}': not a registry name (${

@@ -6,7 +6,7 @@
  */
 import type { WarningLog } from "../errors.ts";
 import type { Dataset } from "../data/slice.ts";
-import type { GeneRecipe } from "../preprocess/hvg.ts";
+import type { GeneRecipe, GeneSelectionParams } from "../preprocess/hvg.ts";
 import type { SyntheticOptions } from "../data/synthetic.ts";
 
 export interface DatasetLoadOptions {
@@ -27,6 +27,8 @@ export interface DatasetSpec {
   markers?: string[];
   /** Gene recipe when none is asked for. */
   genes: GeneRecipe;
+  /** The rest of its gene selection, where it differs from the defaults (HVG flavour, count). */
+  geneParams?: Partial<Omit<GeneSelectionParams, "recipe">>;
   /** Slices its studies cross-validate by default (else every slice with an image). */
   cvSlices?: string[];
   /** One sentence a study's table says about the data it was made from. */

@@ -84,6 +84,8 @@ export function assertSameDim(all: Embeddings[]): number {
 
 function patchNotes(p: PatchSet): string[] {
   const notes = [...p.fixups];
+  if (p.source === "patch-file") notes.push("patches read from the slice's patch file");
+  if (p.source === "bands") notes.push("patches read from the image in bands (large TIFF)");
   if (p.padded) notes.push(`${p.padded} of ${p.n} patches padded white at the image edge`);
   return notes;
 }
@@ -312,6 +314,12 @@ export function featureCacheKey(slice: Slice, ex: FeatureExtractor): string {
     h.update(createHash("sha256").update(img.pixels.data).digest("hex"));
   }
   if (img) h.update(`scale ${img.scale} area ${img.patchAreaPx ?? "default"}`);
+  if (img?.patchFile) {
+    // Patches cut already are the pixels the encoder sees: the file and the spot → row map.
+    const pf = img.patchFile;
+    h.update(`patches ${pf.path}:${exists(pf.path) ? fileFingerprint(pf.path) : "missing"}`);
+    h.update(new Uint8Array(pf.rows.buffer, pf.rows.byteOffset, pf.rows.byteLength));
+  }
   for (const p of Object.values(ex.params)) {
     if (typeof p === "string" && exists(p) && Deno.statSync(p).isFile) {
       h.update(`${p}:${fileFingerprint(p)}`);

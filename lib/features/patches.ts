@@ -2,20 +2,34 @@
  * Spot patches: the square of tissue centred on each spot, sampled to an encoder's input size.
  *
  * The tissue area is fixed in the full-resolution pixel frame (`areaPx`, 224 px as in the
- * paper); the image is decoded once per slice at just the resolution the output needs (an image
- * at another resolution — HER2+ A1 exists only at scale 2000/6954 — gets the same tissue area,
- * resampled), never once per patch. Windows reaching past the image edge are padded white and
- * counted; a spot centre outside the image is an error naming the spot.
+ * paper, or the image's `patchAreaPx`, e.g. 112 µm at a HEST sample's pixel size). Three sources,
+ * one sampler:
+ * - a patch file (HEST's `patches/<id>.h5`): the squares were cut already, resampled here to the
+ *   output size, read a slice of rows at a time;
+ * - a large TIFF (a whole-slide image): read in horizontal bands through libvips, which decodes
+ *   only the tiles a band touches, so memory is bounded by one band, not the slide;
+ * - any other image (JPEG, PNG, a small TIFF, pixels in memory): decoded once per slice at just
+ *   the resolution the output needs (an image at another resolution — HER2+ A1 exists only at
+ *   scale 2000/6954 — gets the same tissue area, resampled), never once per patch.
+ * Windows reaching past the image edge are padded white and counted; a spot centre outside the
+ * image is an error naming the spot.
  */
+import sharp from "sharp";
 import { DataError } from "../errors.ts";
-import type { Slice } from "../data/slice.ts";
+import type { Slice, SliceImage } from "../data/slice.ts";
 import { decodeImage, imageSize } from "../io/image.ts";
+import { forEachPatch } from "../io/patch_file.ts";
 
 export interface PatchOptions {
   /** Output side in pixels (the encoder's input size). Default 224. */
   size?: number;
   /** Side of the tissue square in the full-resolution pixel frame. Default: the image's `patchAreaPx`, else 224. */
   areaPx?: number;
+  /**
+   * Largest decoded image (bytes) read whole; a TIFF above it is read in bands. Default 512 MiB
+   * (a 9,000 × 10,000 px H&E JPEG at full resolution is 270 MB; a 50,000 px slide at half, 1.9 GB).
+   */
+  maxDecodeBytes?: number;
 }
 
 export interface PatchSet {
@@ -27,11 +41,213 @@ export interface PatchSet {
   data: Uint8Array;
   /** Number of patches with white padding (window past the image edge). */
   padded: number;
-  /** Colour-space fix-ups made while decoding the image. */
+  /** Colour-space fix-ups made while decoding the image, and what a patch file needed. */
   fixups: string[];
   /** Decoding factor and window side in the decoded image, for provenance. */
   decodeFactor: number;
   windowPx: number;
+  /** Where the pixels came from: `patch-file`, `bands` (TIFF regions) or `decoded` (whole image). */
+  source: "patch-file" | "bands" | "decoded";
+}
+
+/**
+ * Samples the `win`-pixel square with top-left (x0, y0) of an RGB buffer to `size` × `size` into
+ * `out` at `offset`: a straight copy at equal resolution, bilinear at pixel centres otherwise
+ * (a 2:1 reduction is then the mean of each 2 × 2 block), white outside the buffer.
+ */
+function sampleWindow(
+  src: Uint8Array,
+  W: number,
+  H: number,
+  x0: number,
+  y0: number,
+  win: number,
+  size: number,
+  out: Uint8Array,
+  offset: number,
+): void {
+  const step = win / size;
+  if (Math.abs(step - 1) < 1e-9) {
+    const ox = Math.round(x0), oy = Math.round(y0);
+    for (let v = 0; v < size; v++) {
+      const yy = oy + v;
+      for (let u = 0; u < size; u++) {
+        const xx = ox + u;
+        const o = offset + (v * size + u) * 3;
+        if (xx < 0 || yy < 0 || xx >= W || yy >= H) {
+          out[o] = out[o + 1] = out[o + 2] = 255;
+        } else {
+          const s = (yy * W + xx) * 3;
+          out[o] = src[s];
+          out[o + 1] = src[s + 1];
+          out[o + 2] = src[s + 2];
+        }
+      }
+    }
+    return;
+  }
+  const p = (xx: number, yy: number, c: number) =>
+    xx < 0 || yy < 0 || xx >= W || yy >= H ? 255 : src[(yy * W + xx) * 3 + c];
+  for (let v = 0; v < size; v++) {
+    const sy = y0 + (v + 0.5) * step - 0.5;
+    const yi = Math.floor(sy), fy = sy - yi;
+    for (let u = 0; u < size; u++) {
+      const sx = x0 + (u + 0.5) * step - 0.5;
+      const xi = Math.floor(sx), fx = sx - xi;
+      const o = offset + (v * size + u) * 3;
+      for (let c = 0; c < 3; c++) {
+        const top = p(xi, yi, c) * (1 - fx) + p(xi + 1, yi, c) * fx;
+        const bottom = p(xi, yi + 1, c) * (1 - fx) + p(xi + 1, yi + 1, c) * fx;
+        out[o + c] = Math.round(top * (1 - fy) + bottom * fy);
+      }
+    }
+  }
+}
+
+/** A DataError naming the spot whose centre lies outside the image. */
+function outsideError(slice: Slice, i: number, W: number, H: number, scale: number): DataError {
+  return new DataError(
+    `spot centre (${slice.pixel.x[i]}, ${
+      slice.pixel.y[i]
+    }) lies outside the ${W}×${H} image (scale ${scale})`,
+    { file: slice.image?.path, spot: slice.spots[i] },
+  );
+}
+
+/** Patches from a patch file: each row resampled from its side to `size`. */
+async function fromPatchFile(
+  slice: Slice,
+  file: NonNullable<SliceImage["patchFile"]>,
+  size: number,
+): Promise<PatchSet> {
+  const n = slice.counts.nRows;
+  if (file.rows.length !== n) {
+    throw new DataError(
+      `patch rows for ${file.rows.length} spots, slice ${slice.name} has ${n}`,
+      { file: file.path },
+    );
+  }
+  const data = new Uint8Array(n * size * size * 3);
+  const spotsOf = new Map<number, number[]>();
+  file.rows.forEach((r, i) => spotsOf.set(r, [...(spotsOf.get(r) ?? []), i]));
+  await forEachPatch(file.path, spotsOf.keys(), (row, px) => {
+    for (const i of spotsOf.get(row)!) {
+      sampleWindow(px, file.side, file.side, 0, 0, file.side, size, data, i * size * size * 3);
+    }
+  });
+  return {
+    slice: slice.name,
+    size,
+    n,
+    data,
+    padded: 0,
+    fixups: [],
+    decodeFactor: size / file.side,
+    windowPx: file.side,
+    source: "patch-file",
+  };
+}
+
+/**
+ * Patches from a large TIFF in horizontal bands: spots sorted by their window's top edge, each
+ * band the rows (and columns) its spots' windows span, extracted and downscaled by libvips.
+ */
+async function fromBands(
+  slice: Slice,
+  img: SliceImage,
+  native: { width: number; height: number },
+  areaPx: number,
+  size: number,
+): Promise<PatchSet> {
+  const n = slice.counts.nRows;
+  const scale = img.scale;
+  const winSrc = areaPx * scale; // window side in the file's pixels
+  const factor = Math.min(1, size / winSrc);
+  // Band height in source rows: a few windows, at least 2048 rows, so libvips reads whole tiles.
+  const bandRows = Math.max(2048, Math.ceil(4 * winSrc));
+  const data = new Uint8Array(n * size * size * 3);
+  const order = Array.from({ length: n }, (_, i) => i);
+  const cx = (i: number) => slice.pixel.x[i] * scale, cy = (i: number) => slice.pixel.y[i] * scale;
+  for (let i = 0; i < n; i++) {
+    if (!(cx(i) >= 0 && cx(i) < native.width && cy(i) >= 0 && cy(i) < native.height)) {
+      throw outsideError(slice, i, native.width, native.height, scale);
+    }
+  }
+  order.sort((a, b) => cy(a) - cy(b));
+  let padded = 0;
+  const fixups = new Set<string>();
+  for (let k = 0; k < n;) {
+    const top = Math.max(0, Math.floor(cy(order[k]) - winSrc / 2) - 1);
+    const bottom = Math.min(native.height, top + bandRows);
+    let end = k;
+    let left = native.width, right = 0;
+    while (end < n && (end === k || cy(order[end]) + winSrc / 2 + 1 <= bottom)) {
+      left = Math.min(left, cx(order[end]) - winSrc / 2);
+      right = Math.max(right, cx(order[end]) + winSrc / 2);
+      end++;
+    }
+    // A margin around the windows keeps the resampling kernel (lanczos3: ±3 output pixels) off
+    // the band's own edges, so a window is resampled as it would be in the whole image.
+    const margin = Math.ceil(4 / factor);
+    const l = Math.max(0, Math.floor(left) - margin);
+    const r = Math.min(native.width, Math.ceil(right) + margin);
+    const t = Math.max(0, top - margin);
+    const h = Math.max(1, Math.min(native.height, Math.max(bottom, top + 1) + margin) - t);
+    const w = Math.max(1, r - l);
+    let pipeline = sharp(img.path!, { limitInputPixels: false })
+      .extract({ left: l, top: t, width: w, height: h })
+      .toColourspace("srgb").removeAlpha();
+    const ow = Math.max(1, Math.round(w * factor)), oh = Math.max(1, Math.round(h * factor));
+    if (factor < 1) pipeline = pipeline.resize({ width: ow, height: oh, fit: "fill" });
+    let band: { data: Uint8Array; width: number; height: number };
+    try {
+      const { data: buf, info } = await pipeline.raw({ depth: "uchar" }).toBuffer({
+        resolveWithObject: true,
+      });
+      if (info.channels !== 3) fixups.add(`decoded to ${info.channels} channels`);
+      band = {
+        data: new Uint8Array(buf.buffer, buf.byteOffset, buf.length),
+        width: info.width,
+        height: info.height,
+      };
+    } catch (e) {
+      throw new DataError(
+        `image region ${w}×${h} at (${l}, ${t}) does not decode: ${(e as Error).message}`,
+        { file: img.path },
+      );
+    }
+    const fx = band.width / w, fy = band.height / h;
+    for (let q = k; q < end; q++) {
+      const i = order[q];
+      const x0 = cx(i) - winSrc / 2, y0 = cy(i) - winSrc / 2;
+      if (x0 < 0 || y0 < 0 || x0 + winSrc > native.width || y0 + winSrc > native.height) padded++;
+      // The sampler works on one grid step: take the band's mean factor (they differ by < 1 px).
+      const f = (fx + fy) / 2;
+      sampleWindow(
+        band.data,
+        band.width,
+        band.height,
+        (x0 - l) * fx,
+        (y0 - t) * fy,
+        winSrc * f,
+        size,
+        data,
+        i * size * size * 3,
+      );
+    }
+    k = end;
+  }
+  return {
+    slice: slice.name,
+    size,
+    n,
+    data,
+    padded,
+    fixups: [...fixups],
+    decodeFactor: factor,
+    windowPx: winSrc * factor,
+    source: "bands",
+  };
 }
 
 /** Extracts one patch per spot of a slice. */
@@ -40,71 +256,35 @@ export async function extractPatches(slice: Slice, opts: PatchOptions = {}): Pro
   if (!slice.image) {
     throw new DataError(`slice ${slice.name} has no image; image features need one`);
   }
+  if (slice.image.patchFile) return await fromPatchFile(slice, slice.image.patchFile, size);
+  if (!slice.image.path && !slice.image.pixels) {
+    throw new DataError(`slice ${slice.name} has neither an image file nor patches`);
+  }
   const areaPx = opts.areaPx ?? slice.image.patchAreaPx ?? 224;
   const scale = slice.image.scale;
   const native = await imageSize(slice.image);
   // Decode at the lowest resolution that still gives `size` pixels across the window.
   const factor = Math.min(1, size / (areaPx * scale));
+  const decodedBytes = native.width * native.height * factor * factor * 3;
+  const isTiff = !!slice.image.path && /\.(tiff?|btf|svs)$/i.test(slice.image.path);
+  if (isTiff && decodedBytes > (opts.maxDecodeBytes ?? 512 * 2 ** 20)) {
+    return await fromBands(slice, slice.image, native, areaPx, size);
+  }
   const img = await decodeImage(slice.image, factor);
   const f = img.width / native.width; // the factor sharp actually applied
   const win = areaPx * scale * f;
   const n = slice.counts.nRows;
   const data = new Uint8Array(n * size * size * 3);
   let padded = 0;
-  const W = img.width, H = img.height, src = img.data;
+  const W = img.width, H = img.height;
   for (let i = 0; i < n; i++) {
     const cx = slice.pixel.x[i] * scale * f, cy = slice.pixel.y[i] * scale * f;
     if (!(cx >= 0 && cx < W && cy >= 0 && cy < H)) {
-      throw new DataError(
-        `spot centre (${slice.pixel.x[i]}, ${
-          slice.pixel.y[i]
-        }) lies outside the ${native.width}×${native.height} image (scale ${scale})`,
-        { file: slice.image.path, spot: slice.spots[i] },
-      );
+      throw outsideError(slice, i, native.width, native.height, scale);
     }
-    const out = i * size * size * 3;
-    const step = win / size;
     const x0 = cx - win / 2, y0 = cy - win / 2;
     if (x0 < 0 || y0 < 0 || x0 + win > W || y0 + win > H) padded++;
-    if (Math.abs(step - 1) < 1e-9) {
-      // Same resolution: copy rows from the nearest integer origin.
-      const ox = Math.round(x0), oy = Math.round(y0);
-      for (let v = 0; v < size; v++) {
-        const yy = oy + v;
-        for (let u = 0; u < size; u++) {
-          const xx = ox + u;
-          const o = out + (v * size + u) * 3;
-          if (xx < 0 || yy < 0 || xx >= W || yy >= H) {
-            data[o] = data[o + 1] = data[o + 2] = 255;
-          } else {
-            const s = (yy * W + xx) * 3;
-            data[o] = src[s];
-            data[o + 1] = src[s + 1];
-            data[o + 2] = src[s + 2];
-          }
-        }
-      }
-    } else {
-      // Resample: bilinear at pixel centres, white outside the image.
-      for (let v = 0; v < size; v++) {
-        const sy = y0 + (v + 0.5) * step - 0.5;
-        const yi = Math.floor(sy), fy = sy - yi;
-        for (let u = 0; u < size; u++) {
-          const sx = x0 + (u + 0.5) * step - 0.5;
-          const xi = Math.floor(sx), fx = sx - xi;
-          const o = out + (v * size + u) * 3;
-          for (let c = 0; c < 3; c++) {
-            const p = (
-              xx: number,
-              yy: number,
-            ) => (xx < 0 || yy < 0 || xx >= W || yy >= H ? 255 : src[(yy * W + xx) * 3 + c]);
-            const top = p(xi, yi) * (1 - fx) + p(xi + 1, yi) * fx;
-            const bottom = p(xi, yi + 1) * (1 - fx) + p(xi + 1, yi + 1) * fx;
-            data[o + c] = Math.round(top * (1 - fy) + bottom * fy);
-          }
-        }
-      }
-    }
+    sampleWindow(img.data, W, H, x0, y0, win, size, data, i * size * size * 3);
   }
   return {
     slice: slice.name,
@@ -115,5 +295,6 @@ export async function extractPatches(slice: Slice, opts: PatchOptions = {}): Pro
     fixups: img.fixups,
     decodeFactor: f,
     windowPx: win,
+    source: "decoded",
   };
 }

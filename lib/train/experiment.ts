@@ -120,7 +120,7 @@ export async function crossValidate(o: CvOptions): Promise<CvReport> {
     if (!s) throw new DataError(`slice ${n} not in dataset ${o.dataset.name}`);
     return s;
   });
-  let folds: Fold[] = makeFolds(slices, split);
+  let folds: Fold[] = makeFolds(slices, split, o.dataset.folds);
   if (o.folds) {
     const unknown = o.folds.filter((f) => !folds.some((x) => x.name === f));
     if (unknown.length) {

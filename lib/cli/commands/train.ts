@@ -3,7 +3,8 @@ import { join } from "node:path";
 import { WarningLog } from "../../errors.ts";
 import { type RunConfig, runExperiment, runIdentity } from "../../train/run_config.ts";
 import { METHOD_NAMES } from "../../model/methods.ts";
-import type { Split } from "../../train/cv.ts";
+import { type Split, SPLITS } from "../../train/cv.ts";
+import { defaultSplit } from "../../datasets/registry.ts";
 import { foldMetrics } from "../../train/experiment.ts";
 import { type Command, json } from "../command.ts";
 import { frameOf, markdownOf } from "../../table/frame.ts";
@@ -22,7 +23,7 @@ import {
 export const trainCommand: Command = {
   usage: `spahgc train <dataset> [--method ${
     METHOD_NAMES.join("|")
-  }] [--split slice|patient] [--folds A,B] [--slices …] [--encoder …] [--out DIR] [--json]`,
+  }] [--split slice|patient|dataset] [--folds A,B] [--slices …] [--encoder …] [--out DIR] [--json]`,
   summary:
     "cross-validated training and evaluation; per-slice PCC/RMSE, predictions as .h5ad under --out (resumable)",
   options: {
@@ -33,8 +34,9 @@ export const trainCommand: Command = {
     ...METHOD_OPTIONS,
     split: {
       type: "string",
-      choices: ["slice", "patient"],
-      help: "slice (leave-one-slice-out, default) | patient (leave-one-patient-out)",
+      choices: SPLITS,
+      help:
+        "slice (leave-one-slice-out) | patient (leave-one-patient-out) | dataset (the folds a HEST-Benchmark task comes with); default: dataset where the data has folds, else slice",
     },
     folds: { type: "string", help: "only these folds (slice or patient names)" },
     slices: { type: "string", help: "slices taking part (default: all with an image)" },
@@ -63,7 +65,7 @@ export const trainCommand: Command = {
   async run(v) {
     const [name] = v.positionals;
     if (!name) throw new UsageError("missing <dataset>");
-    const split = v.choice<Split>("split", ["slice", "patient"], "slice");
+    const split = v.choice<Split>("split", SPLITS, defaultSplit(name));
     const geneMode = v.choice("gene-mode", ["paper", "strict"], "paper");
     // Options first (runExperiment builds the method before it reads anything): a usage
     // error never waits for, or depends on, the data.

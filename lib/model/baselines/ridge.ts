@@ -57,8 +57,12 @@ function project(
   return m.mmul(comps);
 }
 
-/** Fits the pipeline for one λ given training data (rows = spots). */
-function fitFixed(
+/**
+ * Fits the pipeline for each λ given training data (rows = spots). By default λ is per training
+ * spot (penalty λ·n) and the targets are centred (an intercept); HEST-Benchmark's probe fits
+ * sklearn's `Ridge(alpha, fit_intercept=False)`: `perSpot: false, intercept: false`.
+ */
+export function fitPcaRidge(
   x: Float32Array,
   y: Float32Array,
   n: number,
@@ -66,7 +70,9 @@ function fitFixed(
   G: number,
   lambdas: number[],
   maxK: number,
-) {
+  o: { perSpot?: boolean; intercept?: boolean } = {},
+): RidgeModel[] {
+  const perSpot = o.perSpot ?? true, intercept = o.intercept ?? true;
   const mean = new Float64Array(d), std = new Float64Array(d);
   for (let i = 0; i < n; i++) for (let j = 0; j < d; j++) mean[j] += x[i * d + j] / n;
   for (let i = 0; i < n; i++) {
@@ -88,7 +94,9 @@ function fitFixed(
   }
   const z = xs.mmul(comps);
   const yMean = new Float64Array(G);
-  for (let i = 0; i < n; i++) for (let g = 0; g < G; g++) yMean[g] += y[i * G + g] / n;
+  if (intercept) {
+    for (let i = 0; i < n; i++) for (let g = 0; g < G; g++) yMean[g] += y[i * G + g] / n;
+  }
   const yc = new Matrix(n, G);
   for (let i = 0; i < n; i++) for (let g = 0; g < G; g++) yc.set(i, g, y[i * G + g] - yMean[g]);
   const gram = z.transpose().mmul(z);
@@ -98,7 +106,9 @@ function fitFixed(
   return lambdas.map((lam) => {
     const scaled = vtzty.clone();
     for (let a = 0; a < k; a++) {
-      for (let g = 0; g < G; g++) scaled.set(a, g, scaled.get(a, g) / (s[a] + lam * n));
+      for (let g = 0; g < G; g++) {
+        scaled.set(a, g, scaled.get(a, g) / (s[a] + (perSpot ? lam * n : lam)));
+      }
     }
     return new RidgeModel(mean, std, comps, V.mmul(scaled), yMean, lam);
   });
@@ -156,7 +166,7 @@ export function fitRidge(
     const score = new Float64Array(lambdas.length);
     for (const held of inner) {
       const rest = stack(inner.filter((t) => t !== held), d, G);
-      const models = fitFixed(rest.x, rest.y, rest.n, d, G, lambdas, maxK);
+      const models = fitPcaRidge(rest.x, rest.y, rest.n, d, G, lambdas, maxK);
       models.forEach((m, l) => {
         const pcc = sliceMetrics(m.predict(held.x, held.n), held.y, held.n, G).pcc;
         score[l] += (Number.isNaN(pcc) ? 0 : pcc) / inner.length;
@@ -166,7 +176,7 @@ export function fitRidge(
     best = lambdas[score.indexOf(Math.max(...score))];
   }
   const all = stack(train, d, G);
-  return { model: fitFixed(all.x, all.y, all.n, d, G, [best], maxK)[0], innerPcc };
+  return { model: fitPcaRidge(all.x, all.y, all.n, d, G, [best], maxK)[0], innerPcc };
 }
 
 /**
