@@ -6,7 +6,7 @@
 import assert from "node:assert/strict";
 import { join } from "node:path";
 import { loadDataset, WarningLog } from "../lib/mod.ts";
-import { extractPatches } from "../lib/features/patches.ts";
+import { extractPatches, forEachPatchChunk } from "../lib/features/patches.ts";
 import {
   hestProbe,
   hestTargets,
@@ -160,6 +160,16 @@ Deno.test({
     assert.equal(bands.source, "bands");
     // At the image's own resolution (factor 1) bands and the whole image give identical pixels.
     assert.deepEqual(bands.data, whole.data);
+    // Chunks (what the encoders consume, so memory holds one chunk) reassemble to the same.
+    const per = 112 * 112 * 3, again = new Uint8Array(whole.data.length);
+    let chunks = 0;
+    await forEachPatchChunk(wsi, { size: 112, chunk: 7, maxDecodeBytes: 1 }, (c) => {
+      assert.ok(c.spots.length <= 7);
+      chunks++;
+      c.spots.forEach((i, k) => again.set(c.data.subarray(k * per, (k + 1) * per), i * per));
+    });
+    assert.equal(chunks, Math.ceil(s.spots.length / 7));
+    assert.deepEqual(again, whole.data);
     const mad = (a: Uint8Array, b: Uint8Array) =>
       a.reduce((t, v, i) => t + Math.abs(v - b[i]), 0) / a.length;
     // HEST's nearest-neighbour upsampling vs our bilinear one: the same tissue, a few grey levels apart.

@@ -308,7 +308,7 @@ export class BuiltinEncoderPool {
     });
   }
 
-  async encode(p: PatchSet): Promise<Float32Array> {
+  async encode(p: Pick<PatchSet, "n" | "size" | "data">): Promise<Float32Array> {
     const stride = p.size * p.size * 3;
     const per = Math.ceil(p.n / this.workers.length);
     const parts = await Promise.all(this.workers.map((w, k) => {

@@ -9,7 +9,7 @@ import * as ort from "onnxruntime-node";
 import { DataError } from "../errors.ts";
 import type { Slice } from "../data/slice.ts";
 import { exists, writeFileAtomic } from "../io/files.ts";
-import { extractPatches, type PatchSet } from "./patches.ts";
+import { forEachPatchChunk, type PatchChunk, type PatchSummary } from "./patches.ts";
 import { BUILTIN_DIM, BUILTIN_VERSION, BuiltinEncoderPool } from "./builtin.ts";
 import { readEmbeddingFile } from "./precomputed.ts";
 import { PROJECT_ROOT } from "../paths.ts";
@@ -82,7 +82,7 @@ export function assertSameDim(all: Embeddings[]): number {
   return dims[0];
 }
 
-function patchNotes(p: PatchSet): string[] {
+function patchNotes(p: PatchSummary): string[] {
   const notes = [...p.fixups];
   if (p.source === "patch-file") notes.push("patches read from the slice's patch file");
   if (p.source === "bands") notes.push("patches read from the image in bands (large TIFF)");
@@ -102,14 +102,15 @@ export function builtinExtractor(
     device: "cpu",
     async extract(slice) {
       pool ??= new BuiltinEncoderPool(opts.workers);
-      const p = await extractPatches(slice, { size: 112, areaPx });
-      return {
-        slice: slice.name,
-        n: p.n,
-        dim: BUILTIN_DIM,
-        data: await pool.encode(p),
-        notes: patchNotes(p),
-      };
+      const out = new Float32Array(slice.counts.nRows * BUILTIN_DIM);
+      // Chunk by chunk: memory holds one chunk of patches, whatever the number of spots.
+      const p = await forEachPatchChunk(slice, { size: 112, areaPx, chunk: 4096 }, async (c) => {
+        const e = await pool!.encode({ n: c.spots.length, size: c.size, data: c.data });
+        c.spots.forEach((i, k) =>
+          out.set(e.subarray(k * BUILTIN_DIM, (k + 1) * BUILTIN_DIM), i * BUILTIN_DIM)
+        );
+      });
+      return { slice: slice.name, n: p.n, dim: BUILTIN_DIM, data: out, notes: patchNotes(p) };
     },
     close() {
       pool?.close();
@@ -174,37 +175,47 @@ export function onnxExtractor(modelPath: string, opts: OnnxOptions = {}): Featur
         }
         ex.params.providerNotes = notes;
       }
-      const p = await extractPatches(slice, { size: inputSize, areaPx: opts.areaPx });
       const plane = inputSize * inputSize;
+      const n = slice.counts.nRows;
       let dim = 0;
       let out = new Float32Array(0);
-      for (let b0 = 0; b0 < p.n; b0 += batchSize) {
-        const nb = Math.min(batchSize, p.n - b0);
-        const x = new Float32Array(nb * 3 * plane);
-        for (let i = 0; i < nb; i++) {
-          const src = (b0 + i) * plane * 3;
-          for (let q = 0; q < plane; q++) {
-            for (let c = 0; c < 3; c++) {
-              x[i * 3 * plane + c * plane + q] = (p.data[src + q * 3 + c] / 255 - mean[c]) / std[c];
+      const run = async (c: PatchChunk) => {
+        for (let b0 = 0; b0 < c.spots.length; b0 += batchSize) {
+          const nb = Math.min(batchSize, c.spots.length - b0);
+          const x = new Float32Array(nb * 3 * plane);
+          for (let i = 0; i < nb; i++) {
+            const src = (b0 + i) * plane * 3;
+            for (let q = 0; q < plane; q++) {
+              for (let ch = 0; ch < 3; ch++) {
+                x[i * 3 * plane + ch * plane + q] = (c.data[src + q * 3 + ch] / 255 - mean[ch]) /
+                  std[ch];
+              }
             }
           }
+          const feeds = {
+            [session!.inputNames[0]]: new ort.Tensor("float32", x, [nb, 3, inputSize, inputSize]),
+          };
+          const result = await session!.run(feeds);
+          const y = result[session!.outputNames[0]].data as Float32Array;
+          const per = y.length / nb;
+          if (!dim) {
+            dim = per;
+            out = new Float32Array(n * dim);
+          } else if (per !== dim) {
+            throw new DataError(`ONNX output size changed between batches (${dim} → ${per})`, {
+              file: modelPath,
+            });
+          }
+          for (let i = 0; i < nb; i++) {
+            out.set(y.subarray(i * dim, (i + 1) * dim), c.spots[b0 + i] * dim);
+          }
         }
-        const feeds = {
-          [session.inputNames[0]]: new ort.Tensor("float32", x, [nb, 3, inputSize, inputSize]),
-        };
-        const result = await session.run(feeds);
-        const y = result[session.outputNames[0]];
-        const per = (y.data as Float32Array).length / nb;
-        if (!dim) {
-          dim = per;
-          out = new Float32Array(p.n * dim);
-        } else if (per !== dim) {
-          throw new DataError(`ONNX output size changed between batches (${dim} → ${per})`, {
-            file: modelPath,
-          });
-        }
-        out.set(y.data as Float32Array, b0 * dim);
-      }
+      };
+      const p = await forEachPatchChunk(
+        slice,
+        { size: inputSize, areaPx: opts.areaPx, chunk: Math.max(batchSize, 512) },
+        run,
+      );
       return {
         slice: slice.name,
         n: p.n,

@@ -114,12 +114,53 @@ function outsideError(slice: Slice, i: number, W: number, H: number, scale: numb
   );
 }
 
+/** A chunk of patches: `data` holds `spots.length` patches, `spots[k]` the spot of the k-th. */
+export interface PatchChunk {
+  spots: Int32Array;
+  size: number;
+  data: Uint8Array;
+}
+
+/** What a pass over a slice's patches found, besides the pixels. */
+export type PatchSummary = Omit<PatchSet, "data">;
+
+/** Fills fixed-size chunks of patches and hands each on when full. */
+class ChunkWriter {
+  private spots: number[] = [];
+  private data: Uint8Array;
+  constructor(
+    private readonly size: number,
+    private readonly cap: number,
+    private readonly use: (c: PatchChunk) => Promise<void> | void,
+  ) {
+    this.data = new Uint8Array(cap * size * size * 3);
+  }
+  /** Adds spot i's patch, written by `fill` at `offset` of `out`. */
+  async add(i: number, fill: (out: Uint8Array, offset: number) => void): Promise<void> {
+    fill(this.data, this.spots.length * this.size * this.size * 3);
+    this.spots.push(i);
+    if (this.spots.length === this.cap) await this.flush();
+  }
+  async flush(): Promise<void> {
+    if (!this.spots.length) return;
+    const k = this.spots.length, per = this.size * this.size * 3;
+    const chunk = {
+      spots: Int32Array.from(this.spots),
+      size: this.size,
+      data: this.data.slice(0, k * per),
+    };
+    this.spots = [];
+    await this.use(chunk);
+  }
+}
+
 /** Patches from a patch file: each row resampled from its side to `size`. */
 async function fromPatchFile(
   slice: Slice,
   file: NonNullable<SliceImage["patchFile"]>,
   size: number,
-): Promise<PatchSet> {
+  out: ChunkWriter,
+): Promise<PatchSummary> {
   const n = slice.counts.nRows;
   if (file.rows.length !== n) {
     throw new DataError(
@@ -127,19 +168,31 @@ async function fromPatchFile(
       { file: file.path },
     );
   }
-  const data = new Uint8Array(n * size * size * 3);
   const spotsOf = new Map<number, number[]>();
   file.rows.forEach((r, i) => spotsOf.set(r, [...(spotsOf.get(r) ?? []), i]));
-  await forEachPatch(file.path, spotsOf.keys(), (row, px) => {
-    for (const i of spotsOf.get(row)!) {
-      sampleWindow(px, file.side, file.side, 0, 0, file.side, size, data, i * size * size * 3);
-    }
-  });
+  const pending: { i: number; px: Uint8Array }[] = [];
+  await forEachPatch(
+    file.path,
+    spotsOf.keys(),
+    (row, px) => {
+      // The callback is synchronous (h5wasm's buffer is only valid during it): copy, add after.
+      for (const i of spotsOf.get(row)!) pending.push({ i, px: px.slice() });
+    },
+    128,
+    async () => {
+      for (const { i, px } of pending.splice(0)) {
+        await out.add(
+          i,
+          (o, off) => sampleWindow(px, file.side, file.side, 0, 0, file.side, size, o, off),
+        );
+      }
+    },
+  );
+  await out.flush();
   return {
     slice: slice.name,
     size,
     n,
-    data,
     padded: 0,
     fixups: [],
     decodeFactor: size / file.side,
@@ -158,14 +211,14 @@ async function fromBands(
   native: { width: number; height: number },
   areaPx: number,
   size: number,
-): Promise<PatchSet> {
+  out: ChunkWriter,
+): Promise<PatchSummary> {
   const n = slice.counts.nRows;
   const scale = img.scale;
   const winSrc = areaPx * scale; // window side in the file's pixels
   const factor = Math.min(1, size / winSrc);
   // Band height in source rows: a few windows, at least 2048 rows, so libvips reads whole tiles.
   const bandRows = Math.max(2048, Math.ceil(4 * winSrc));
-  const data = new Uint8Array(n * size * size * 3);
   const order = Array.from({ length: n }, (_, i) => i);
   const cx = (i: number) => slice.pixel.x[i] * scale, cy = (i: number) => slice.pixel.y[i] * scale;
   for (let i = 0; i < n; i++) {
@@ -217,31 +270,35 @@ async function fromBands(
       );
     }
     const fx = band.width / w, fy = band.height / h;
+    // The sampler works on one grid step: take the band's mean factor (they differ by < 1 px).
+    const f = (fx + fy) / 2;
     for (let q = k; q < end; q++) {
       const i = order[q];
       const x0 = cx(i) - winSrc / 2, y0 = cy(i) - winSrc / 2;
       if (x0 < 0 || y0 < 0 || x0 + winSrc > native.width || y0 + winSrc > native.height) padded++;
-      // The sampler works on one grid step: take the band's mean factor (they differ by < 1 px).
-      const f = (fx + fy) / 2;
-      sampleWindow(
-        band.data,
-        band.width,
-        band.height,
-        (x0 - l) * fx,
-        (y0 - t) * fy,
-        winSrc * f,
-        size,
-        data,
-        i * size * size * 3,
+      await out.add(
+        i,
+        (o, off) =>
+          sampleWindow(
+            band.data,
+            band.width,
+            band.height,
+            (x0 - l) * fx,
+            (y0 - t) * fy,
+            winSrc * f,
+            size,
+            o,
+            off,
+          ),
       );
     }
     k = end;
   }
+  await out.flush();
   return {
     slice: slice.name,
     size,
     n,
-    data,
     padded,
     fixups: [...fixups],
     decodeFactor: factor,
@@ -250,31 +307,21 @@ async function fromBands(
   };
 }
 
-/** Extracts one patch per spot of a slice. */
-export async function extractPatches(slice: Slice, opts: PatchOptions = {}): Promise<PatchSet> {
-  const size = opts.size ?? 224;
-  if (!slice.image) {
-    throw new DataError(`slice ${slice.name} has no image; image features need one`);
-  }
-  if (slice.image.patchFile) return await fromPatchFile(slice, slice.image.patchFile, size);
-  if (!slice.image.path && !slice.image.pixels) {
-    throw new DataError(`slice ${slice.name} has neither an image file nor patches`);
-  }
-  const areaPx = opts.areaPx ?? slice.image.patchAreaPx ?? 224;
-  const scale = slice.image.scale;
-  const native = await imageSize(slice.image);
-  // Decode at the lowest resolution that still gives `size` pixels across the window.
+/** Patches from the image decoded once, whole, at the resolution the output needs. */
+async function fromDecoded(
+  slice: Slice,
+  image: SliceImage,
+  native: { width: number; height: number },
+  areaPx: number,
+  size: number,
+  out: ChunkWriter,
+): Promise<PatchSummary> {
+  const scale = image.scale;
   const factor = Math.min(1, size / (areaPx * scale));
-  const decodedBytes = native.width * native.height * factor * factor * 3;
-  const isTiff = !!slice.image.path && /\.(tiff?|btf|svs)$/i.test(slice.image.path);
-  if (isTiff && decodedBytes > (opts.maxDecodeBytes ?? 512 * 2 ** 20)) {
-    return await fromBands(slice, slice.image, native, areaPx, size);
-  }
-  const img = await decodeImage(slice.image, factor);
+  const img = await decodeImage(image, factor);
   const f = img.width / native.width; // the factor sharp actually applied
   const win = areaPx * scale * f;
   const n = slice.counts.nRows;
-  const data = new Uint8Array(n * size * size * 3);
   let padded = 0;
   const W = img.width, H = img.height;
   for (let i = 0; i < n; i++) {
@@ -284,17 +331,58 @@ export async function extractPatches(slice: Slice, opts: PatchOptions = {}): Pro
     }
     const x0 = cx - win / 2, y0 = cy - win / 2;
     if (x0 < 0 || y0 < 0 || x0 + win > W || y0 + win > H) padded++;
-    sampleWindow(img.data, W, H, x0, y0, win, size, data, i * size * size * 3);
+    await out.add(i, (o, off) => sampleWindow(img.data, W, H, x0, y0, win, size, o, off));
   }
+  await out.flush();
   return {
     slice: slice.name,
     size,
     n,
-    data,
     padded,
     fixups: img.fixups,
     decodeFactor: f,
     windowPx: win,
     source: "decoded",
   };
+}
+
+/**
+ * Hands a slice's patches on `chunk` spots at a time (in the order the source reads best: file
+ * rows, bands top to bottom, or spot order), so memory holds one chunk, never every patch of a
+ * slide with tens of thousands of spots. Returns what the pass found (padding, fix-ups, source).
+ */
+export async function forEachPatchChunk(
+  slice: Slice,
+  opts: PatchOptions & { chunk?: number },
+  use: (c: PatchChunk) => Promise<void> | void,
+): Promise<PatchSummary> {
+  const size = opts.size ?? 224;
+  if (!slice.image) {
+    throw new DataError(`slice ${slice.name} has no image; image features need one`);
+  }
+  const out = new ChunkWriter(size, Math.max(1, opts.chunk ?? 1024), use);
+  if (slice.image.patchFile) return await fromPatchFile(slice, slice.image.patchFile, size, out);
+  if (!slice.image.path && !slice.image.pixels) {
+    throw new DataError(`slice ${slice.name} has neither an image file nor patches`);
+  }
+  const areaPx = opts.areaPx ?? slice.image.patchAreaPx ?? 224;
+  const native = await imageSize(slice.image);
+  const factor = Math.min(1, size / (areaPx * slice.image.scale));
+  const decodedBytes = native.width * native.height * factor * factor * 3;
+  const isTiff = !!slice.image.path && /\.(tiff?|btf|svs)$/i.test(slice.image.path);
+  if (isTiff && decodedBytes > (opts.maxDecodeBytes ?? 512 * 2 ** 20)) {
+    return await fromBands(slice, slice.image, native, areaPx, size, out);
+  }
+  return await fromDecoded(slice, slice.image, native, areaPx, size, out);
+}
+
+/** Extracts one patch per spot of a slice, in spot order (all in memory). */
+export async function extractPatches(slice: Slice, opts: PatchOptions = {}): Promise<PatchSet> {
+  const size = opts.size ?? 224;
+  const per = size * size * 3;
+  const data = new Uint8Array(slice.counts.nRows * per);
+  const summary = await forEachPatchChunk(slice, opts, (c) => {
+    c.spots.forEach((i, k) => data.set(c.data.subarray(k * per, (k + 1) * per), i * per));
+  });
+  return { ...summary, data };
 }

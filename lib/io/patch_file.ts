@@ -104,13 +104,14 @@ export async function readPatchFileInfo(path: string): Promise<PatchFileInfo> {
 
 /**
  * Calls `use(row, pixels)` for each wanted row of `img`, in file order, reading `chunk` rows at a
- * time (pixels: side × side × 3, valid only during the call).
+ * time (pixels: side × side × 3, valid only during the call), and `afterChunk` after each read.
  */
 export async function forEachPatch(
   path: string,
   rows: Iterable<number>,
   use: (row: number, pixels: Uint8Array) => void,
   chunk = 128,
+  afterChunk?: () => Promise<void> | void,
 ): Promise<void> {
   await h5Ready();
   const f = openFile(path);
@@ -127,6 +128,7 @@ export async function forEachPatch(
         const r = wanted[k] - start;
         use(wanted[k], block.subarray(r * per, (r + 1) * per));
       }
+      await afterChunk?.();
     }
   } finally {
     f.close();
