@@ -5,7 +5,7 @@
  */
 import assert from "node:assert/strict";
 import { join } from "node:path";
-import { loadDataset, WarningLog } from "../lib/mod.ts";
+import { loadDataset, PROJECT_ROOT, runNotebook, WarningLog } from "../lib/mod.ts";
 import { extractPatches, forEachPatchChunk } from "../lib/features/patches.ts";
 import {
   hestProbe,
@@ -370,5 +370,36 @@ print(json.dumps([pearsonr(Yt[:, g], P[:, g])[0] for g in range(G)]))`,
     const t = hestTargets(s, [s.genes[0]]);
     const col0 = s.counts.toDense().filter((_, i) => i % s.genes.length === 0);
     assert.ok(Array.from(t).every((v, i) => Math.abs(v - Math.log1p(col0[i])) < 1e-6));
+  },
+});
+
+Deno.test({
+  name:
+    "an ablation notebook runs on a HEST cohort by parameter, its test slices replaced and said",
+  ignore,
+  async fn() {
+    const root = await hestRoot();
+    const figures = tempDir();
+    const r = await runNotebook(join(PROJECT_ROOT, "notebooks", "table2_graph_ablation.ipynb"), {
+      engine: "deno",
+      outputDir: join(figures, "executed"),
+      env: {
+        SPAHGC_FIGURES_DIR: figures,
+        SPAHGC_PROFILE: "quick",
+        SPAHGC_PARAMS: JSON.stringify({
+          dataset: `${root}?organ=Lymph node&disease_state!=Healthy`,
+        }),
+      },
+    });
+    assert.deepEqual(r.failures, [], JSON.stringify(r.failures));
+    const manifest = JSON.parse(
+      Deno.readTextFileSync(join(figures, "table2_graph_ablation", "manifest.json")),
+    );
+    assert.equal(manifest.dataset.location, root);
+    assert.deepEqual(manifest.dataset.slices, ["LN1", "LN2", "LN3"]);
+    assert.ok(
+      manifest.notes.some((n: string) => n.includes("are not in hest: LN1, LN2 instead")),
+      JSON.stringify(manifest.notes),
+    );
   },
 });

@@ -10,6 +10,7 @@ import { type Command, Options, UsageError } from "./command.ts";
 import { dataInfoCommand } from "./commands/data_info.ts";
 import { dataFetchCommand } from "./commands/data_fetch.ts";
 import { dataListCommand } from "./commands/data_list.ts";
+import { dataExportHestCommand } from "./commands/data_export_hest.ts";
 import { methodsCommand } from "./commands/methods.ts";
 import { notebookCheckCommand } from "./commands/notebook_check.ts";
 import { notebookRunCommand } from "./commands/notebook_run.ts";
@@ -35,6 +36,7 @@ export const COMMANDS: Record<string, Command> = {
   "data info": dataInfoCommand,
   "data fetch": dataFetchCommand,
   "data list": dataListCommand,
+  "data export-hest": dataExportHestCommand,
   methods: methodsCommand,
   "notebook check": notebookCheckCommand,
   "notebook run": notebookRunCommand,

@@ -7,6 +7,7 @@
  * All four read one HEST root (`DATA_DIR/hest`, or any folder given as a path, with the same
  * filters written as a query: `PATH?organ=Lymph node&disease_state!=Healthy`).
  */
+import { DataError } from "../errors.ts";
 import { type HestFilter, readHest } from "../io/hest.ts";
 import type { DatasetSpec } from "./spec.ts";
 
@@ -43,6 +44,15 @@ function cohort(
       where.map((f) => `${f.field} ${f.op} ${f.values.join("/")}`).join(", ") || "all"
     }), genes = intersection of per-sample seurat_v3 top-1000 HVGs`,
     load: (dir, o) => readHest(dir!, { where, log: o.log, name, only: o.slices }),
+    // Gated on Hugging Face (a token and accepted terms): say exactly what to run instead.
+    fetch: (target) =>
+      Promise.reject(
+        new DataError(
+          `HEST-1k cannot be fetched from here. Obtain it: ${
+            HEST_SOURCE.replaceAll("DATA_DIR/hest", target)
+          }`,
+        ),
+      ),
   };
 }
 

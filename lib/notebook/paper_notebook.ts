@@ -67,12 +67,16 @@ export async function openPaperNotebook<P extends EpochParams & Record<string, u
   name: string,
   declared: P & { profiles?: Partial<Record<Profile, Partial<P>>> },
 ): Promise<PaperNotebook<P>> {
-  const params = notebookParams<P>(declared);
+  // Every paper notebook takes `dataset` (default HER2+): a registered name (`hest-lymph-node`,
+  // …) or a path (a HEST-1k root with a selection query, a HEST-Benchmark task, AnnData).
+  const params = notebookParams<P & { dataset: string }>(
+    { dataset: "her2st", ...declared } as P & { dataset: string },
+  );
   const out = join(figuresRoot(), name);
   // Notebooks write their own files there too (gene lists, …), not only through showTable.
   Deno.mkdirSync(out, { recursive: true });
   const started = startManifest(name, params);
-  const data = await studyData();
+  const data = await studyData(params.dataset);
   started.manifest.dataset = {
     name: data.dataset.name,
     slices: data.slices,
@@ -82,13 +86,15 @@ export async function openPaperNotebook<P extends EpochParams & Record<string, u
   };
   const outputs: string[] = [];
   const notes: string[] = [data.note, `profile: ${params.profile}`];
-  // A quick profile names the real dataset's test slices; a stand-in cohort has others: the
-  // same number of its own, said.
+  // A quick profile names HER2+ test slices; another dataset (or the stand-in cohort) has
+  // others: the same number of its own, said.
   const folds = (params as { folds?: unknown }).folds;
-  if (data.standIn && Array.isArray(folds) && folds.some((f) => !data.slices.includes(f))) {
-    const own = data.slices.slice(0, folds.length);
+  if (Array.isArray(folds) && folds.some((f) => !data.foldNames.includes(f))) {
+    const own = data.foldNames.slice(0, folds.length);
     notes.push(
-      `test slices ${folds.join(", ")} are not in the stand-in cohort: ${own.join(", ")} instead`,
+      `test slices ${folds.join(", ")} are not in ${
+        data.standIn ? "the stand-in cohort" : data.dataset.name
+      }: ${own.join(", ")} instead`,
     );
     (params as { folds?: unknown }).folds = own;
   }

@@ -6,7 +6,13 @@
  */
 import { join } from "node:path";
 import { DataError, WarningLog } from "../errors.ts";
-import { DATASETS, datasetSpec, loadDataset, resolveDatasetDir } from "../datasets/registry.ts";
+import {
+  datasetSpec,
+  defaultGeneParams,
+  defaultSplit,
+  loadDataset,
+  resolveDatasetDir,
+} from "../datasets/registry.ts";
 import { SYNTHETIC } from "../datasets/synthetic.ts";
 import { PROJECT_ROOT } from "../paths.ts";
 import type { Dataset } from "../data/slice.ts";
@@ -25,6 +31,12 @@ export function figuresRoot(): string {
 
 export interface StudyData {
   dataset: Dataset;
+  /** The name it is loaded by (registry name or path), what run configurations record. */
+  datasetName: string;
+  /** How its studies cross-validate: leave-one-slice-out, or the folds it comes with. */
+  split: Split;
+  /** Its folds' names under that split (what a notebook's `folds` parameter picks from). */
+  foldNames: string[];
   /** Slices taking part in cross-validation. */
   slices: string[];
   geneParams: GeneSelectionParams;
@@ -37,32 +49,35 @@ export interface StudyData {
 /**
  * The data a paper notebook runs on: the registered dataset `name` (default HER2+: its default
  * slices and gene recipe, from its spec) when it is on this machine, otherwise the embedded
- * synthetic cohort — said loudly, since those numbers mean nothing for the paper.
+ * synthetic cohort — said loudly, since those numbers mean nothing for the paper. A path (a
+ * HEST-1k root with its selection query, a HEST-Benchmark task, AnnData) is read as it is.
  */
 export async function studyData(name = "her2st"): Promise<StudyData> {
   const spec = datasetSpec(name);
-  if (!spec) {
-    throw new DataError(
-      `unknown dataset '${name}' (known: ${DATASETS.map((d) => d.name).join(", ")})`,
-    );
-  }
   let available = true;
   try {
-    if (spec.folder) resolveDatasetDir(spec);
+    if (spec?.folder) resolveDatasetDir(spec);
   } catch {
     available = false;
   }
-  const use = available ? spec : SYNTHETIC;
-  const dataset = await loadDataset(use.name, { log: new WarningLog(false) });
+  const use = available ? name : SYNTHETIC.name;
+  const useSpec = available ? spec : SYNTHETIC;
+  const dataset = await loadDataset(use, { log: new WarningLog(false) });
+  const slices = useSpec?.cvSlices ?? dataset.slices.filter((s) => s.image).map((s) => s.name);
+  const split = defaultSplit(use);
   return {
     dataset,
-    slices: use.cvSlices ??
-      dataset.slices.filter((s) => s.image).map((s) => s.name),
-    geneParams: { ...DEFAULT_GENE_PARAMS, recipe: use.genes },
+    datasetName: use,
+    slices,
+    split,
+    foldNames: split === "dataset" ? (dataset.folds ?? []).map((f) => f.name) : slices,
+    geneParams: defaultGeneParams(use),
     standIn: !available,
-    note: available
-      ? use.studyNote ?? `${use.name}: ${use.description}`
-      : `${spec.name} data not found (see data/README.md): the embedded SYNTHETIC cohort stands in — numbers are not comparable with the paper`,
+    note: !available
+      ? `${name} data not found (see data/README.md): the embedded SYNTHETIC cohort stands in — numbers are not comparable with the paper`
+      : useSpec
+      ? useSpec.studyNote ?? `${useSpec.name}: ${useSpec.description}`
+      : `${dataset.name} (${dataset.provenance.source}, ${dataset.provenance.location}): ${slices.length} slices`,
   };
 }
 
@@ -96,9 +111,9 @@ export interface StudyOptions {
 /** A study configuration as the experiment core's run configuration. */
 export function studyRunConfig(c: StudyConfig, o: StudyOptions): RunConfig {
   return {
-    dataset: o.data.dataset.name,
+    dataset: o.data.datasetName,
     slices: o.data.slices,
-    split: o.split ?? "slice",
+    split: o.split ?? o.data.split,
     folds: o.folds,
     genes: o.data.geneParams,
     encoder: c.encoder ?? "builtin",

@@ -11,8 +11,12 @@ export const dataListCommand: Command = {
     else {for (const d of DATASETS) {
         console.log(
           `${d.name.padEnd(12)} ${d.description}\n${"".padEnd(12)} genes: ${d.genes}${
-            d.cvSlices ? `; studies use ${d.cvSlices.join(", ")}` : ""
-          }\n${"".padEnd(12)} source: ${d.source}`,
+            d.geneParams
+              ? ` (${Object.entries(d.geneParams).map(([k, x]) => `${k} ${x}`).join(", ")})`
+              : ""
+          }${d.cvSlices ? `; studies use ${d.cvSlices.join(", ")}` : ""}\n${
+            "".padEnd(12)
+          } source: ${d.source}`,
         );
       }}
     return Promise.resolve(0);
