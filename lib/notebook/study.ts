@@ -5,7 +5,7 @@
  * and a killed notebook resumes), and read them back as evaluations.
  */
 import { join } from "node:path";
-import { DataError, WarningLog } from "../errors.ts";
+import { WarningLog } from "../errors.ts";
 import {
   datasetSpec,
   defaultGeneParams,
@@ -16,7 +16,7 @@ import {
 import { SYNTHETIC } from "../datasets/synthetic.ts";
 import { PROJECT_ROOT } from "../paths.ts";
 import type { Dataset } from "../data/slice.ts";
-import { DEFAULT_GENE_PARAMS, type GeneSelectionParams } from "../preprocess/hvg.ts";
+import type { GeneSelectionParams } from "../preprocess/hvg.ts";
 import type { SpaHGCOptions } from "../model/spahgc_method.ts";
 import type { CvReport } from "../train/experiment.ts";
 import { type RunConfig, runExperiment, runIdentity } from "../train/run_config.ts";
