@@ -144,6 +144,10 @@ Deno.test("CLI: help, text output, usage errors and data errors have the right e
     "synthetic",
     "her2st",
     "visium_tiny",
+    "hest",
+    "hest-lymph-node",
+    "hest-pancreas-xenium",
+    "hest-pancreas-visium",
   ]);
 });
 
@@ -257,7 +261,7 @@ Deno.test("CLI options are typed: integers, ranges and choices are checked befor
     /--epochs 2\.5: expected an integer in \[1, 100000\]/,
   );
   usage(["train", "synthetic", "--alpha", "1.5"], /--alpha 1\.5: expected a number in \[0, 1\]/);
-  usage(["train", "synthetic", "--split", "donor"], /--split donor: expected slice or patient/);
+  usage(["train", "synthetic", "--split", "donor"], /--split donor: expected slice, patient or dataset/);
   usage(["cluster", "RUN", "--k", "1"], /--k 1: expected an integer in \[2, ∞\]/);
   usage(["sweep", "spec.json", "--retries", "x"], /--retries x: expected an integer/);
   usage(["train", "synthetic", "--no-such-flag"], /Unknown option '--no-such-flag'/);

@@ -40,7 +40,7 @@ if (mode === "encode") {
   // `decoded` lifts the decode budget above the slide, forcing the whole-image path.
   const budget = mode === "decoded" ? 2 ** 40 : undefined;
   source =
-    (await forEachPatchChunk(slice, { size: 112, chunk: 4096, maxDecodeBytes: budget }, () => {}))
+    (await forEachPatchChunk(slice, { size: 112, chunk: 2048, maxDecodeBytes: budget }, () => {}))
       .source;
 }
 const seconds = (performance.now() - t0) / 1000;

@@ -104,7 +104,7 @@ export function builtinExtractor(
       pool ??= new BuiltinEncoderPool(opts.workers);
       const out = new Float32Array(slice.counts.nRows * BUILTIN_DIM);
       // Chunk by chunk: memory holds one chunk of patches, whatever the number of spots.
-      const p = await forEachPatchChunk(slice, { size: 112, areaPx, chunk: 4096 }, async (c) => {
+      const p = await forEachPatchChunk(slice, { size: 112, areaPx, chunk: 2048 }, async (c) => {
         const e = await pool!.encode({ n: c.spots.length, size: c.size, data: c.data });
         c.spots.forEach((i, k) =>
           out.set(e.subarray(k * BUILTIN_DIM, (k + 1) * BUILTIN_DIM), i * BUILTIN_DIM)

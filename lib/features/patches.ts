@@ -144,12 +144,14 @@ class ChunkWriter {
   async flush(): Promise<void> {
     if (!this.spots.length) return;
     const k = this.spots.length, per = this.size * this.size * 3;
+    // The filled buffer goes out as it is (no copy) and the next chunk gets a fresh one.
     const chunk = {
       spots: Int32Array.from(this.spots),
       size: this.size,
-      data: this.data.slice(0, k * per),
+      data: this.data.subarray(0, k * per),
     };
     this.spots = [];
+    this.data = new Uint8Array(this.cap * per);
     await this.use(chunk);
   }
 }
@@ -217,8 +219,9 @@ async function fromBands(
   const scale = img.scale;
   const winSrc = areaPx * scale; // window side in the file's pixels
   const factor = Math.min(1, size / winSrc);
-  // Band height in source rows: a few windows, at least 2048 rows, so libvips reads whole tiles.
-  const bandRows = Math.max(2048, Math.ceil(4 * winSrc));
+  // Band height in source rows: a few windows, at least 1024 rows (4 of the usual 256-px tiles),
+  // so libvips reads whole tiles; the band, not the slide, bounds the memory.
+  const bandRows = Math.max(1024, Math.ceil(4 * winSrc));
   const order = Array.from({ length: n }, (_, i) => i);
   const cx = (i: number) => slice.pixel.x[i] * scale, cy = (i: number) => slice.pixel.y[i] * scale;
   for (let i = 0; i < n; i++) {
