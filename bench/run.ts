@@ -10,7 +10,10 @@
  *    and the authors' PyTorch 1.66 s on the same 2 cores; one JSON line per measurement.
  * 5. the Tables S3–S5 sweep store collected, read back and tabulated, the pre-polars path beside
  *    the polars one (bench/tables/run.ts), as a ratio.
- * Options: --runs N, --only load|hvg|encoder|train|tables, --backends wasm,wasm-blas,webgpu,cpu (train),
+ * 6. HEST: HER2+ written into HEST's layout and read back (spots, genes, counts, ridge PCC beside
+ *    the native reader), encoder patches/s from patches/*.h5 and from tiled WSIs, peak RSS on a
+ *    50,000 × 50,000 px slide read in bands vs decoded whole, as a ratio (bench/hest/run.ts).
+ * Options: --runs N, --only load|hvg|encoder|train|tables|hest, --backends wasm,wasm-blas,webgpu,cpu (train),
  * --json.
  */
 import { parseArgs } from "node:util";
@@ -237,6 +240,23 @@ if (want("tables")) {
         f(m.beforeSeconds)
       } s, polars ${f(m.afterSeconds)} s → after/before ${f(m.ratioAfterOverBefore)}`,
     );
+  }
+}
+if (want("hest")) {
+  // HEST: HER2+ written into HEST's layout and read back, encoder speed from patches/*.h5 and
+  // from tiled WSIs, and the 50,000 px slide in bands vs decoded whole (bench/hest/run.ts).
+  const out = new Deno.Command(Deno.execPath(), {
+    args: [
+      "run",
+      "-A",
+      join(PROJECT_ROOT, "bench/hest/run.ts"),
+      ...(values.json ? ["--json"] : []),
+    ],
+    stdout: values.json ? "piped" : "inherit",
+    stderr: "inherit",
+  }).outputSync();
+  if (values.json) {
+    report.hest = JSON.parse(new TextDecoder().decode(out.stdout).trim().split("\n").pop()!);
   }
 }
 if (values.json) console.log(JSON.stringify(report, null, 2));

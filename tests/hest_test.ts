@@ -16,6 +16,7 @@ import {
 } from "../lib/eval/hest_probe.ts";
 import { defaultGeneParams, defaultSplit } from "../lib/datasets/registry.ts";
 import { parseHestQuery } from "../lib/io/hest.ts";
+import { expandSpec } from "../lib/sweep/spec.ts";
 import { cli, cliJson, HAVE_ANNDATA, python, tempDir, throwsWith } from "./helpers.ts";
 import {
   type FixtureSample,
@@ -121,6 +122,11 @@ Deno.test({
     await throwsWith(
       () => loadDataset(`${root}?organ~x`, { log: quiet() }),
       "expected field=value",
+    );
+    await throwsWith(
+      () => loadDataset(`${root}?organn=Lymph node`, { log: quiet() }),
+      "no sample's metadata has a field 'organn'",
+      "organ",
     );
     await throwsWith(
       () => loadDataset(`${root}?id=PA1&source=wsi`, { log: quiet() }),
@@ -293,6 +299,14 @@ Deno.test({
     assert.equal(r.splits.ridge.length, 2);
     assert.ok(Deno.statSync(join(out, "hest_bench.manifest.json")).isFile);
     await throwsWith(() => loadDataset(`${task}?id=A`, { log: quiet() }), "used whole");
+    // A sweep over the task takes its splits as the folds.
+    const specPath = join(tempDir(), "s.json");
+    Deno.writeTextFileSync(
+      specPath,
+      JSON.stringify({ name: "hb", dataset: task, methods: ["ridge"], grid: {} }),
+    );
+    const sweep = await expandSpec(specPath);
+    assert.deepEqual(sweep.runs.map((x) => x.fold), ["split0", "split1"]);
   },
 });
 

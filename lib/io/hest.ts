@@ -136,7 +136,18 @@ export function selectHestSamples(
     );
   }
   const ids = sel.ids ?? have;
-  const out = ids.map((id) => ({ id, meta: readHestMetadata(root, id) }))
+  const all = ids.map((id) => ({ id, meta: readHestMetadata(root, id) }));
+  for (const f of sel.where ?? []) {
+    if (!all.some(({ meta }) => f.field in meta)) {
+      throw new DataError(
+        `no sample's metadata has a field '${f.field}' (fields: ${
+          Object.keys(all[0].meta).join(", ")
+        })`,
+        { file: join(root, "metadata") },
+      );
+    }
+  }
+  const out = all
     .filter(({ meta }) =>
       (sel.where ?? []).every((f) => {
         // pandas: NaN != 'Healthy' is True and NaN == 'x' is False; a missing field is NaN.

@@ -10,6 +10,7 @@ import { join } from "node:path";
 import { DataError, WarningLog } from "../errors.ts";
 import { PROJECT_ROOT } from "../paths.ts";
 import { runExperiment } from "../train/run_config.ts";
+import { defaultSplit } from "../datasets/registry.ts";
 import { foldMetrics } from "../train/experiment.ts";
 import { writeFileAtomic } from "../io/files.ts";
 import type { ExpandedSweep, SweepRun } from "./spec.ts";
@@ -25,7 +26,7 @@ export async function runOne(s: ExpandedSweep, id: string): Promise<ResultRow[]>
     dataset: spec.dataset,
     dataDir: spec.dataDir,
     slices: spec.slices,
-    split: spec.split ?? "slice",
+    split: spec.split ?? defaultSplit(spec.dataset),
     folds: [run.fold],
     genes: spec.genes ? { recipe: spec.genes } : undefined,
     encoder: spec.encoder ?? "builtin",

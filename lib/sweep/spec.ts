@@ -6,7 +6,7 @@
 import { createHash } from "node:crypto";
 import { dirname, join, resolve } from "node:path";
 import { DataError, WarningLog } from "../errors.ts";
-import { loadDataset } from "../datasets/registry.ts";
+import { defaultSplit, loadDataset } from "../datasets/registry.ts";
 import { makeFolds, type Split } from "../train/cv.ts";
 import type { SpaHGCOptions } from "../model/spahgc_method.ts";
 import type { BackendName } from "../model/backend.ts";
@@ -157,7 +157,9 @@ export async function expandSpec(specPath: string): Promise<ExpandedSweep> {
     const slices = ds.slices.filter((s) =>
       spec.slices ? spec.slices.includes(s.name) : s.image !== undefined
     );
-    folds = makeFolds(slices, spec.split ?? "slice").map((f) => f.name);
+    folds = makeFolds(slices, spec.split ?? defaultSplit(spec.dataset), ds.folds).map((f) =>
+      f.name
+    );
   }
   const runs: SweepRun[] = [];
   for (const method of spec.methods) {
@@ -169,7 +171,7 @@ export async function expandSpec(specPath: string): Promise<ExpandedSweep> {
           // so two sweeps sharing a run share its result.
           const key = JSON.stringify({
             dataset: spec.dataset,
-            split: spec.split ?? "slice",
+            split: spec.split ?? defaultSplit(spec.dataset),
             slices: spec.slices ?? null,
             genes: spec.genes ?? null,
             encoder: spec.encoder ?? "builtin",
