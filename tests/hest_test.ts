@@ -284,13 +284,20 @@ Deno.test({
     const out = join(tempDir(), "hb");
     const r = cliJson("hest-bench", task, "--methods", "ridge", "--out", out, "--json");
     assert.deepEqual(r.rows.map((x: { method: string }) => x.method), [
+      "hest-probe (builtin), HEST target",
       "hest-probe (builtin)",
       "ridge",
+    ]);
+    // Ranks compare rows on one target; the HEST-target probe row stands apart.
+    assert.equal(r.rows[0].hestRank, null);
+    assert.deepEqual(r.rows.slice(1).map((x: { perSliceRank: number }) => x.perSliceRank).sort(), [
+      1,
+      2,
     ]);
     // The per-slice reading of ridge is the mean of the run's own per-slice PCCs.
     const train = cliJson("evaluate", join(out, "ridge"), "--json");
     const perSlice = train.slices.map((s: { pcc: number }) => s.pcc);
-    const ridge = r.rows[1];
+    const ridge = r.rows[2];
     assert.ok(
       Math.abs(
         ridge.perSlicePcc - perSlice.reduce((a: number, b: number) => a + b) / perSlice.length,

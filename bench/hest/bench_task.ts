@@ -1,0 +1,90 @@
+/**
+ * HER2+ B4, C2–C6 as a HEST-Benchmark task (from the HEST root `bench/hest/run.ts` writes):
+ * three splits of two sections each, the 50 genes of highest log1p-count variance among the
+ * 785 — then `hest-bench` on it: HEST's probe and the project's methods, both readings.
+ * Args: HEST_ROOT TASK_DIR OUT_DIR [EPOCHS].
+ */
+import { join } from "node:path";
+import { loadDataset, WarningLog } from "../../lib/mod.ts";
+import { defaultGeneParams } from "../../lib/datasets/registry.ts";
+import { selectGenes } from "../../lib/preprocess/hvg.ts";
+import { runHestBenchmark } from "../../lib/train/hest_benchmark.ts";
+import { exportTable, markdownTable } from "../../lib/provenance/table.ts";
+
+const [root, task, out, epochs = "50"] = Deno.args;
+const splits = [["B4", "C2"], ["C3", "C4"], ["C5", "C6"]];
+const all = await loadDataset("her2st", { log: new WarningLog(false) });
+const genes785 = selectGenes(all.slices, defaultGeneParams("her2st")).genes;
+const ids = splits.flat();
+const hest = await loadDataset(root, { log: new WarningLog(false) });
+// Variance of log1p counts over the six sections' spots, per gene.
+const stats = genes785.map((g) => {
+  let n = 0, s = 0, ss = 0;
+  for (const sl of hest.slices) {
+    const j = sl.genes.indexOf(g);
+    const dense = new Float64Array(sl.counts.nRows);
+    for (let r = 0; r < sl.counts.nRows; r++) {
+      for (let k = sl.counts.indptr[r]; k < sl.counts.indptr[r + 1]; k++) {
+        if (sl.counts.indices[k] === j) dense[r] = Math.log1p(sl.counts.data[k]);
+      }
+    }
+    for (const v of dense) {
+      n++;
+      s += v;
+      ss += v * v;
+    }
+  }
+  return { g, v: ss / n - (s / n) ** 2 };
+});
+const genes = stats.sort((a, b) => b.v - a.v).slice(0, 50).map((x) => x.g);
+for (const d of ["adata", "patches", "splits"]) Deno.mkdirSync(join(task, d), { recursive: true });
+for (const id of ids) {
+  for (
+    const [from, to] of [[`st/${id}.h5ad`, `adata/${id}.h5ad`], [
+      `patches/${id}.h5`,
+      `patches/${id}.h5`,
+    ]]
+  ) {
+    try {
+      Deno.removeSync(join(task, to));
+    } catch { /* absent */ }
+    Deno.symlinkSync(join(root, from), join(task, to));
+  }
+}
+const csv = (rows: string[]) =>
+  ",sample_id,patches_path,expr_path\n" +
+  rows.map((id, i) => `${i},${id},patches/${id}.h5,adata/${id}.h5ad`).join("\n") + "\n";
+splits.forEach((test, k) => {
+  Deno.writeTextFileSync(join(task, "splits", `test_${k}.csv`), csv(test));
+  Deno.writeTextFileSync(
+    join(task, "splits", `train_${k}.csv`),
+    csv(ids.filter((i) => !test.includes(i))),
+  );
+});
+Deno.writeTextFileSync(join(task, "var_50genes.json"), JSON.stringify({ genes }));
+const t0 = performance.now();
+const r = await runHestBenchmark({
+  task,
+  methods: ["ridge", "spahgc"],
+  options: { epochs: Number(epochs) },
+  out,
+  log: () => {},
+});
+const seconds = (performance.now() - t0) / 1000;
+exportTable(r.table, out, "hest_bench", {
+  title: "HER2+ as a HEST-Benchmark task: both readings on the same predictions",
+  params: { task, splits, genes, epochs: Number(epochs) },
+  notes: r.notes,
+  digits: 4,
+});
+console.log(markdownTable(r.table, { digits: 4 }));
+console.log(JSON.stringify({
+  seconds,
+  rows: r.table.toRecords(),
+  perSplit: Object.fromEntries(
+    Object.entries(r.splits).map((
+      [m, ss],
+    ) => [m, ss.map((s) => ({ split: s.split, pooled: s.pooled, perSlice: s.perSlice }))]),
+  ),
+  probe: r.probe,
+}));
