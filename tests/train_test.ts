@@ -402,3 +402,50 @@ Deno.test("train --genes: a comma list, a text file or the JSON hvg --json print
   assert.equal(both.code, 2);
   assert.match(both.stderr, /--recipe does not apply/);
 });
+
+Deno.test("train --parallel 2: folds in worker processes give the sequential run's numbers, checkpoints per fold cleared", () => {
+  const run = (out: string, ...extra: string[]) => {
+    const r = new Deno.Command(Deno.execPath(), {
+      args: [
+        "run",
+        "-A",
+        join(PROJECT_ROOT, "lib/cli/main.ts"),
+        "train",
+        "synthetic",
+        "--method",
+        "spahgc",
+        "--epochs",
+        "2",
+        "--out",
+        out,
+        "--json",
+        ...extra,
+      ],
+      // One BLAS thread on both sides: the same summation order, so the same floats.
+      env: { NO_COLOR: "1", OPENBLAS_NUM_THREADS: "1" },
+      stdout: "piped",
+      stderr: "piped",
+    }).outputSync();
+    assert.ok(r.success, new TextDecoder().decode(r.stderr));
+    return {
+      report: JSON.parse(new TextDecoder().decode(r.stdout)),
+      stderr: new TextDecoder().decode(r.stderr),
+    };
+  };
+  const dir = tempDir();
+  const seq = run(join(dir, "seq"));
+  const par = run(join(dir, "par"), "--parallel", "2");
+  assert.match(par.stderr, /training 6 folds in 2 worker processes/);
+  assert.deepEqual(
+    par.report.folds.map((
+      f: { test: string; pcc: number; rmse: number },
+    ) => [f.test, f.pcc, f.rmse]),
+    seq.report.folds.map((
+      f: { test: string; pcc: number; rmse: number },
+    ) => [f.test, f.pcc, f.rmse]),
+  );
+  assert.ok(
+    !exists(join(dir, "par", "checkpoints")) ||
+      [...Deno.readDirSync(join(dir, "par", "checkpoints"))].length === 0,
+  );
+});

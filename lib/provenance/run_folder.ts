@@ -37,8 +37,11 @@ export interface RunFolder {
   readMetrics<T>(test: string): T;
   /** Writes one test slice's predictions, then its metrics (the metrics mark it finished). */
   writeSlice(test: string, predictions: AnnData, metrics: unknown): Promise<void>;
-  /** Deletes `checkpoints/` (a finished fold's training state: tens of MB it no longer needs). */
-  clearCheckpoints(): void;
+  /**
+   * Deletes a finished fold's training state (tens of MB it no longer needs): `dir` (a fold's
+   * own checkpoint folder, when folds train in parallel), else all of `checkpoints/`.
+   */
+  clearCheckpoints(dir?: string): void;
 }
 
 /**
@@ -99,8 +102,8 @@ export function openRunFolder(
       await writeH5ad(join(dir, RUN_FILES.predictions(t)), predictions);
       writeFileAtomic(metricsPath(t), JSON.stringify(metrics, null, 2));
     },
-    clearCheckpoints() {
-      const ck = join(dir, RUN_FILES.checkpoints);
+    clearCheckpoints(own?: string) {
+      const ck = own ?? join(dir, RUN_FILES.checkpoints);
       if (exists(ck)) Deno.removeSync(ck, { recursive: true });
     },
   };

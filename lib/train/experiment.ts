@@ -75,6 +75,13 @@ export interface CvOptions {
   testSetSelection?: boolean;
   /** Keep `checkpoints/` after each fold (default: deleted once the fold's results are written). */
   keepCheckpoints?: boolean;
+  /** The checkpoint folder the method writes (cleared after each fold; default `checkpoints/`). */
+  checkpointDir?: string;
+  /**
+   * Runs the unfinished folds elsewhere (worker processes writing into the same run folder),
+   * after features are cached and the folder is open; the runner then reads their results.
+   */
+  foldRunner?: (pending: Fold[]) => Promise<void>;
   progress?: (msg: string) => void;
 }
 
@@ -194,6 +201,10 @@ export async function crossValidate(o: CvOptions): Promise<CvReport> {
   }
   const folder = o.out ? openRunFolder(o.out, config, o.dataset) : undefined;
 
+  if (o.foldRunner && folder) {
+    const pending = folds.filter((f) => !folder.finished(f.test));
+    if (pending.length > 1) await o.foldRunner(pending);
+  }
   const results: FoldResult[] = [];
   for (const [fi, fold] of folds.entries()) {
     if (folder?.finished(fold.test)) {
@@ -270,7 +281,7 @@ export async function crossValidate(o: CvOptions): Promise<CvReport> {
       );
     }
     predictor.dispose?.();
-    if (!o.keepCheckpoints) folder?.clearCheckpoints();
+    if (!o.keepCheckpoints) folder?.clearCheckpoints(o.checkpointDir);
   }
   const pcc = meanStd(results.map((r) => r.pcc)), rmse = meanStd(results.map((r) => r.rmse));
   const sel = results.find((r) => r.selection?.backend)?.selection as {

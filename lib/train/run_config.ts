@@ -9,7 +9,7 @@
  */
 import { createHash } from "node:crypto";
 import { join } from "node:path";
-import { WarningLog } from "../errors.ts";
+import { DataError, WarningLog } from "../errors.ts";
 import { datasetSpec, defaultGeneParams, defaultSplit, loadDataset } from "../datasets/registry.ts";
 import type { Dataset } from "../data/slice.ts";
 import { parseEncoder } from "../features/extractors.ts";
@@ -19,7 +19,7 @@ import type { SpaHGCOptions } from "../model/spahgc_method.ts";
 import { codeVersion } from "../provenance/identity.ts";
 import type { AnnDataReadOptions } from "../io/anndata_slices.ts";
 import { RUN_FILES } from "../provenance/run_folder.ts";
-import type { Split } from "./cv.ts";
+import type { Fold, Split } from "./cv.ts";
 import { crossValidate, type CvReport } from "./experiment.ts";
 
 /** Everything a run's numbers depend on, besides the content of its inputs. */
@@ -110,6 +110,88 @@ export interface RunExecution {
   warnings?: WarningLog;
   /** Keep each fold's checkpoints in the run folder (default: deleted when the fold is done). */
   keepCheckpoints?: boolean;
+  /**
+   * Folds trained at once, each in its own worker process writing into `out` (default 1: one
+   * after another). The cores are divided among them (OpenBLAS threads), unless
+   * OPENBLAS_NUM_THREADS is set; results equal the sequential run's at the same thread count.
+   */
+  parallel?: number;
+}
+
+/**
+ * Trains `pending` folds in worker processes, `x.parallel` at a time, each running this same
+ * configuration restricted to its fold into the shared run folder, with its own checkpoint
+ * folder. Lines the workers print come back prefixed with their fold.
+ */
+async function runFoldsInWorkers(c: RunConfig, x: RunExecution, pending: Fold[]): Promise<void> {
+  const n = Math.min(x.parallel!, pending.length);
+  const log = x.log ?? ((m: string) => console.error(m));
+  const env: Record<string, string> = Deno.env.get("OPENBLAS_NUM_THREADS") ? {} : {
+    OPENBLAS_NUM_THREADS: String(Math.max(1, Math.floor(navigator.hardwareConcurrency / n))),
+  };
+  // Only what serialises: execution hooks (progress callbacks) stay in this process.
+  const options = Object.fromEntries(
+    Object.entries(c.options ?? {}).filter(([, v]) => typeof v !== "function"),
+  );
+  log(
+    `training ${pending.length} folds in ${n} worker processes${
+      env.OPENBLAS_NUM_THREADS ? ` (${env.OPENBLAS_NUM_THREADS} BLAS thread(s) each)` : ""
+    }`,
+  );
+  const queue = [...pending];
+  const worker = async () => {
+    for (let f = queue.shift(); f; f = queue.shift()) {
+      const job = {
+        config: {
+          ...c,
+          folds: [f.name],
+          options: { ...options, checkpointDir: join(x.out!, RUN_FILES.checkpoints, f.name) },
+        },
+        out: x.out,
+        cacheDir: x.cacheDir,
+        keepCheckpoints: x.keepCheckpoints,
+      };
+      const child = new Deno.Command(Deno.execPath(), {
+        args: [
+          "run",
+          "-A",
+          new URL("./fold_worker.ts", import.meta.url).pathname,
+          JSON.stringify(job),
+        ],
+        env,
+        stdout: "piped",
+        stderr: "piped",
+      }).spawn();
+      const relay = async (stream: ReadableStream<Uint8Array>, keep: string[]) => {
+        let rest = "";
+        for await (const chunk of stream.pipeThrough(new TextDecoderStream())) {
+          const lines = (rest + chunk).split(/\r?\n|\r/);
+          rest = lines.pop()!;
+          for (const l of lines) {
+            if (!l.trim()) continue;
+            keep.push(l);
+            if (keep.length > 40) keep.shift();
+            // Epoch progress bars stay quiet here; fold results and warnings come through.
+            if (!/^\s*\[[█·]+\]/.test(l)) log(`[${f!.name}] ${l}`);
+          }
+        }
+      };
+      const tail: string[] = [];
+      const [status] = await Promise.all([
+        child.status,
+        relay(child.stdout, tail),
+        relay(child.stderr, tail),
+      ]);
+      if (!status.success) {
+        throw new DataError(
+          `fold ${f.name} failed in its worker process (exit ${status.code}):\n${
+            tail.slice(-12).join("\n")
+          }`,
+        );
+      }
+    }
+  };
+  await Promise.all(Array.from({ length: n }, worker));
 }
 
 /**
@@ -129,11 +211,9 @@ export async function runExperiment(c: RunConfig, x: RunExecution = {}): Promise
   const n = normalizeRunConfig(c);
   // The method first: an unknown method or option fails before any data is read.
   // Checkpoints live in the run folder (deleted by the runner once a fold is finished).
-  const method = methodByName(c.method, {
-    ...c.options,
-    checkpointDir: c.options?.checkpointDir ??
-      (x.out ? join(x.out, RUN_FILES.checkpoints) : undefined),
-  });
+  const checkpointDir = c.options?.checkpointDir ??
+    (x.out ? join(x.out, RUN_FILES.checkpoints) : undefined);
+  const method = methodByName(c.method, { ...c.options, checkpointDir });
   const dataset = x.data ??
     await loadDataset(c.dataset, {
       dataDir: c.dataDir,
@@ -155,7 +235,11 @@ export async function runExperiment(c: RunConfig, x: RunExecution = {}): Promise
       cacheDir: x.cacheDir,
       testSetSelection: c.options?.selection === "test-set",
       keepCheckpoints: x.keepCheckpoints,
+      checkpointDir,
       progress: x.log,
+      ...((x.parallel ?? 1) > 1 && x.out
+        ? { foldRunner: (pending: Fold[]) => runFoldsInWorkers(c, x, pending) }
+        : {}),
     });
   } finally {
     await extractor.close();

@@ -23,7 +23,7 @@ import {
 export const trainCommand: Command = {
   usage: `spahgc train <dataset> [--method ${
     METHOD_NAMES.join("|")
-  }] [--split slice|patient|dataset] [--folds A,B] [--slices …] [--encoder …] [--out DIR] [--json]`,
+  }] [--split slice|patient|dataset] [--folds A,B] [--slices …] [--encoder …] [--out DIR] [--parallel N] [--json]`,
   summary:
     "cross-validated training and evaluation; per-slice PCC/RMSE, predictions as .h5ad under --out (resumable)",
   options: {
@@ -52,6 +52,13 @@ export const trainCommand: Command = {
       type: "string",
       help:
         "run folder: predictions (.h5ad) and metrics per test slice; reruns resume (default $SPAHGC_RUNS_DIR or runs/, then <method>-<identity>; printed)",
+    },
+    parallel: {
+      type: "integer",
+      min: 1,
+      max: 64,
+      help:
+        "folds trained at once, each in its own process, the cores divided among them (default 1)",
     },
     "keep-checkpoints": {
       type: "boolean",
@@ -95,6 +102,7 @@ export const trainCommand: Command = {
       cacheDir: v.str("cache") === "none" ? null : v.str("cache"),
       warnings: new WarningLog(!v.flag("json")),
       keepCheckpoints: v.flag("keep-checkpoints"),
+      parallel: v.int("parallel") ?? 1,
     });
     if (v.flag("json")) json(report);
     else {
