@@ -52,7 +52,10 @@ export interface RunOptions {
   /** Where the executed copy goes (default: figures/<name>/<name>.executed.ipynb). */
   outputDir?: string;
   engine?: "jupyter" | "deno" | "auto";
-  /** Per-cell timeout in seconds (jupyter engine). */
+  /**
+   * Per-cell timeout in seconds (jupyter engine); none = 30 min in the quick profile and no limit
+   * in the full one, whose study cells train for hours.
+   */
   timeoutSeconds?: number;
   /** Extra environment for the kernel (e.g. SPAHGC_PROFILE). */
   env?: Record<string, string>;
@@ -170,7 +173,10 @@ async function runNotebookOnce(path: string, opts: RunOptions): Promise<Notebook
         "--execute",
         "--allow-errors",
         "--ExecutePreprocessor.kernel_name=deno",
-        `--ExecutePreprocessor.timeout=${opts.timeoutSeconds ?? 1800}`,
+        // nbconvert's -1 is "no limit".
+        `--ExecutePreprocessor.timeout=${
+          opts.timeoutSeconds ?? (env.SPAHGC_PROFILE === "full" ? -1 : 1800)
+        }`,
         "--output-dir",
         outDir,
         "--output",
