@@ -175,7 +175,7 @@ async function runNotebookOnce(path: string, opts: RunOptions): Promise<Notebook
         "--ExecutePreprocessor.kernel_name=deno",
         // nbconvert's -1 is "no limit".
         `--ExecutePreprocessor.timeout=${
-          opts.timeoutSeconds ?? (env.SPAHGC_PROFILE === "full" ? -1 : 1800)
+          opts.timeoutSeconds ?? (opts.env?.SPAHGC_PROFILE === "full" ? -1 : 1800)
         }`,
         "--output-dir",
         outDir,
