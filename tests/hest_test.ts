@@ -17,6 +17,7 @@ import {
 import { defaultGeneParams, defaultSplit } from "../lib/datasets/registry.ts";
 import { parseHestQuery } from "../lib/io/hest.ts";
 import { expandSpec } from "../lib/sweep/spec.ts";
+import { readEmbeddingFile } from "../lib/features/precomputed.ts";
 import { cli, cliJson, HAVE_ANNDATA, python, tempDir, throwsWith } from "./helpers.ts";
 import {
   type FixtureSample,
@@ -306,6 +307,40 @@ Deno.test({
     assert.equal(r.splits.ridge.length, 2);
     assert.ok(Deno.statSync(join(out, "hest_bench.manifest.json")).isFile);
     await throwsWith(() => loadDataset(`${task}?id=A`, { log: quiet() }), "used whole");
+    // Embeddings as HEST-Benchmark's embed_tiles writes them (<sample>.h5: embeddings, barcodes),
+    // rows in another order than the spots: matched by barcode.
+    const emb = join(tempDir(), "emb");
+    Deno.mkdirSync(emb);
+    python(
+      `import sys, h5py, numpy as np
+task, out = sys.argv[1], sys.argv[2]
+rng = np.random.default_rng(0)
+for s in "ABCD":
+    with h5py.File(f"{task}/patches/{s}.h5") as p:
+        bc = p["barcode"][:].flatten()[::-1]
+    with h5py.File(f"{out}/{s}.h5", "w") as f:
+        f["embeddings"] = rng.normal(size=(len(bc), 8)).astype(np.float32)
+        f["barcodes"] = bc.reshape(-1, 1)`,
+      task,
+      emb,
+    );
+    const fe = cliJson(
+      "hest-bench",
+      task,
+      "--encoder",
+      `file:${emb}`,
+      "--out",
+      join(tempDir(), "hb2"),
+      "--json",
+    );
+    assert.equal(fe.rows.length, 2);
+    const raw = await readEmbeddingFile(join(emb, "A.h5"));
+    assert.equal(raw.dim, 8);
+    assert.equal(raw.ids[0], ds.slices.find((s) => s.name === "A")!.spots.at(-1));
+    await throwsWith(
+      () => readEmbeddingFile(join(task, "patches", "A.h5")),
+      "a HEST patch file (images), not embeddings",
+    );
     // A sweep over the task takes its splits as the folds.
     const specPath = join(tempDir(), "s.json");
     Deno.writeTextFileSync(

@@ -248,12 +248,12 @@ export function precomputedExtractor(
     async extract(slice) {
       let file = path;
       if (exists(path) && Deno.statSync(path).isDirectory) {
-        const hit = ["npy", "safetensors", "csv", "tsv", "parquet", "h5ad"].map((e) =>
+        const hit = ["npy", "safetensors", "csv", "tsv", "parquet", "h5ad", "h5"].map((e) =>
           join(path, `${slice.name}.${e}`)
         ).find(exists);
         if (!hit) {
           throw new DataError(
-            `no embedding file for slice ${slice.name} (expected ${slice.name}.npy|.safetensors|.csv|.tsv|.parquet|.h5ad)`,
+            `no embedding file for slice ${slice.name} (expected ${slice.name}.npy|.safetensors|.csv|.tsv|.parquet|.h5ad|.h5)`,
             { file: path },
           );
         }

@@ -10,10 +10,11 @@
  * typed arrays without pulling in a tensor framework.
  */
 import { DataError } from "../errors.ts";
-import { exists, parseTable, readBytes } from "../io/files.ts";
+import h5wasm from "h5wasm/node";
+import { assertHdf5, exists, parseTable, readBytes } from "../io/files.ts";
 import { Buffer } from "node:buffer";
 import { dtypeName, type Frame, pl } from "../table/frame.ts";
-import { readH5ad } from "../io/h5ad.ts";
+import { h5Ready, readH5ad } from "../io/h5ad.ts";
 
 export interface RawEmbeddings {
   ids: string[];
@@ -206,8 +207,9 @@ export async function readEmbeddingFile(
     return { ids: ad.obsNames, dim: m.nCols, data: Float32Array.from(m.data) };
   }
   if (path.endsWith(".parquet")) return readParquetEmbeddings(path);
+  if (path.endsWith(".h5")) return await readHestEmbeddings(path);
   throw new DataError(
-    "unknown embedding format, expected .npy (+ .ids.txt), .safetensors, .csv/.tsv, .parquet or .h5ad",
+    "unknown embedding format, expected .npy (+ .ids.txt), .safetensors, .csv/.tsv, .parquet, .h5ad or .h5 (HEST-Benchmark's embeddings + barcodes)",
     { file: path },
   );
 }
@@ -252,4 +254,45 @@ function readParquetEmbeddings(path: string): RawEmbeddings {
     for (let i = 0; i < v.length; i++) data[i * dims.length + j] = v[i] ?? NaN;
   });
   return { ids, dim: dims.length, data };
+}
+
+/**
+ * Embeddings as HEST-Benchmark's `embed_tiles` writes them (`<sample>.h5`: `embeddings` N × D,
+ * `barcodes` N or N × 1). A HEST *patch* file (`img`) holds images, not embeddings: said so.
+ */
+async function readHestEmbeddings(path: string): Promise<RawEmbeddings> {
+  await h5Ready();
+  assertHdf5(path);
+  const f = new h5wasm.File(path, "r");
+  try {
+    const keys = f.keys();
+    if (keys.includes("img") && !keys.includes("embeddings")) {
+      throw new DataError(
+        "a HEST patch file (images), not embeddings: load the HEST root or HEST-Benchmark task itself — the image encoders read its patches",
+        { file: path },
+      );
+    }
+    const e = f.get("embeddings"), b = f.get("barcodes") ?? f.get("barcode");
+    if (!(e instanceof h5wasm.Dataset) || !(b instanceof h5wasm.Dataset)) {
+      throw new DataError(
+        `expected datasets 'embeddings' (N × D) and 'barcodes' (has: ${keys.join(", ")})`,
+        { file: path },
+      );
+    }
+    const shape = e.shape ?? [];
+    if (shape.length !== 2) {
+      throw new DataError(`'embeddings' is ${shape.join(" × ")}, expected N × D`, { file: path });
+    }
+    const raw = b.value;
+    const ids = (Array.isArray(raw) ? raw : []).flat().map((v) =>
+      v instanceof Uint8Array ? new TextDecoder().decode(v) : String(v)
+    );
+    if (ids.length !== shape[0]) {
+      throw new DataError(`${ids.length} barcodes for ${shape[0]} embeddings`, { file: path });
+    }
+    const v = e.value as ArrayLike<number>;
+    return { ids, dim: shape[1], data: Float32Array.from(v) };
+  } finally {
+    f.close();
+  }
 }
