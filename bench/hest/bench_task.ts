@@ -11,12 +11,12 @@ import { defaultGeneParams } from "../../lib/datasets/registry.ts";
 import { selectGenes } from "../../lib/preprocess/hvg.ts";
 import { runHestBenchmark } from "../../lib/train/hest_benchmark.ts";
 import { exportTable, markdownTable } from "../../lib/provenance/table.ts";
+import { writeHestBenchTask } from "../../lib/io/hest_write.ts";
 
 const [root, task, out, epochs = "50", results] = Deno.args;
 const splits = [["B4", "C2"], ["C3", "C4"], ["C5", "C6"]];
 const all = await loadDataset("her2st", { log: new WarningLog(false) });
 const genes785 = selectGenes(all.slices, defaultGeneParams("her2st")).genes;
-const ids = splits.flat();
 const hest = await loadDataset(root, { log: new WarningLog(false) });
 // Variance of log1p counts over the six sections' spots, per gene.
 const stats = genes785.map((g) => {
@@ -38,31 +38,7 @@ const stats = genes785.map((g) => {
   return { g, v: ss / n - (s / n) ** 2 };
 });
 const genes = stats.sort((a, b) => b.v - a.v).slice(0, 50).map((x) => x.g);
-for (const d of ["adata", "patches", "splits"]) Deno.mkdirSync(join(task, d), { recursive: true });
-for (const id of ids) {
-  for (
-    const [from, to] of [[`st/${id}.h5ad`, `adata/${id}.h5ad`], [
-      `patches/${id}.h5`,
-      `patches/${id}.h5`,
-    ]]
-  ) {
-    try {
-      Deno.removeSync(join(task, to));
-    } catch { /* absent */ }
-    Deno.symlinkSync(join(root, from), join(task, to));
-  }
-}
-const csv = (rows: string[]) =>
-  ",sample_id,patches_path,expr_path\n" +
-  rows.map((id, i) => `${i},${id},patches/${id}.h5,adata/${id}.h5ad`).join("\n") + "\n";
-splits.forEach((test, k) => {
-  Deno.writeTextFileSync(join(task, "splits", `test_${k}.csv`), csv(test));
-  Deno.writeTextFileSync(
-    join(task, "splits", `train_${k}.csv`),
-    csv(ids.filter((i) => !test.includes(i))),
-  );
-});
-Deno.writeTextFileSync(join(task, "var_50genes.json"), JSON.stringify({ genes }));
+writeHestBenchTask(root, task, splits, genes);
 const t0 = performance.now();
 const r = await runHestBenchmark({
   task,

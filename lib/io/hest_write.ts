@@ -6,12 +6,12 @@
  * (streamed, never decoded whole in memory); patches are 224 px at 0.5 µm/px around each spot,
  * as `HESTData.dump_patches` cuts them.
  */
-import { join } from "node:path";
+import { join, resolve } from "node:path";
 import sharp from "sharp";
 import h5wasm from "h5wasm/node";
 import { DataError } from "../errors.ts";
 import type { Dataset, Slice } from "../data/slice.ts";
-import { writeFileAtomic } from "./files.ts";
+import { exists, writeFileAtomic } from "./files.ts";
 import { h5Ready, sliceToAnnData, writeH5ad } from "./h5ad.ts";
 import { HEST_PATCH_SIDE, HEST_PATCH_UM_PER_PX } from "./patch_file.ts";
 import { HEST_PATCH_UM } from "./hest.ts";
@@ -162,4 +162,53 @@ export async function writeHest(
   const out: HestWritten[] = [];
   for (const s of ds.slices) out.push(await writeHestSample(s, root, o));
   return out;
+}
+
+/**
+ * Makes a HEST-Benchmark task folder from a HEST-1k root: `adata/` and `patches/` of the samples
+ * (symbolic links, or copies with `copy`), `splits/test_k.csv` holding `splits[k]` out and
+ * `train_k.csv` the rest (as pandas' `to_csv` writes them, with its index), and the gene list.
+ *
+ * @example
+ * ```ts
+ * writeHestBenchTask("data/hest", "tasks/her2", [["B4", "C2"], ["C3", "C4"]], ["ERBB2", "FASN"]);
+ * ```
+ */
+export function writeHestBenchTask(
+  root: string,
+  task: string,
+  splits: string[][],
+  genes: string[],
+  o: { copy?: boolean } = {},
+): string {
+  const ids = splits.flat();
+  for (const d of ["adata", "patches", "splits"]) {
+    Deno.mkdirSync(join(task, d), { recursive: true });
+  }
+  for (const id of ids) {
+    for (
+      const [from, to] of [[`st/${id}.h5ad`, `adata/${id}.h5ad`], [
+        `patches/${id}.h5`,
+        `patches/${id}.h5`,
+      ]]
+    ) {
+      const src = join(root, from), dst = join(task, to);
+      if (!exists(src)) throw new DataError(`sample ${id} has no ${from}`, { file: src });
+      if (exists(dst)) Deno.removeSync(dst);
+      if (o.copy) Deno.copyFileSync(src, dst);
+      else Deno.symlinkSync(resolve(src), dst);
+    }
+  }
+  const csv = (rows: string[]) =>
+    ",sample_id,patches_path,expr_path\n" +
+    rows.map((id, i) => `${i},${id},patches/${id}.h5,adata/${id}.h5ad`).join("\n") + "\n";
+  splits.forEach((test, k) => {
+    writeFileAtomic(join(task, "splits", `test_${k}.csv`), csv(test));
+    writeFileAtomic(
+      join(task, "splits", `train_${k}.csv`),
+      csv(ids.filter((i) => !test.includes(i))),
+    );
+  });
+  writeFileAtomic(join(task, "var_50genes.json"), JSON.stringify({ genes }));
+  return task;
 }

@@ -153,7 +153,9 @@ export async function writeHestRoot(root: string, samples: FixtureSample[]): Pro
 
 /**
  * Writes a HEST-Benchmark task (adata/, patches/, splits/, var_50genes.json) from a HEST root
- * already written: samples `ids`, split k testing `splits[k]` and training on the rest.
+ * already written: samples `ids`, split k testing `splits[k]` and training on the rest. Written
+ * here, not by the library's `writeHestBenchTask`, so the reader is tested on files the code
+ * under test did not make.
  */
 export function writeHestBenchTask(
   task: string,
