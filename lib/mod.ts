@@ -55,6 +55,20 @@ export {
 } from "./datasets/summary.ts";
 export { findHer2stImage, listHer2stSections, readHer2st, readHer2stSection } from "./io/her2st.ts";
 export { readVisium, readVisiumDataset } from "./io/visium.ts";
+export {
+  type HestFilter,
+  type HestSelection,
+  isHestRoot,
+  parseHestQuery,
+  readHest,
+  readHestMetadata,
+} from "./io/hest.ts";
+export { isHestBenchTask, readHestBench } from "./io/hest_bench.ts";
+export { writeHest, writeHestBenchTask } from "./datasets/hest_export.ts";
+export { readPatchFileInfo } from "./io/patch_file.ts";
+export { readSplit, summariseReadings } from "./eval/hest_readings.ts";
+export { hestProbe, hestTargets } from "./model/baselines/hest_probe.ts";
+export { runHestBenchmark } from "./train/hest_benchmark.ts";
 export { type AnnDataReadOptions, annDataSlices, annDataToSlice } from "./io/anndata_slices.ts";
 export {
   type AnnData,
@@ -95,7 +109,13 @@ export {
   selectGenes,
 } from "./preprocess/hvg.ts";
 export { loessFit } from "./preprocess/loess.ts";
-export { extractPatches, type PatchOptions, type PatchSet } from "./features/patches.ts";
+export {
+  extractPatches,
+  forEachPatchChunk,
+  type PatchChunk,
+  type PatchOptions,
+  type PatchSet,
+} from "./features/patches.ts";
 export { BUILTIN_DIM, BuiltinEncoderPool, encodeBuiltin } from "./features/builtin.ts";
 export {
   builtinExtractor,

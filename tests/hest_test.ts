@@ -7,13 +7,8 @@ import assert from "node:assert/strict";
 import { join } from "node:path";
 import { loadDataset, PROJECT_ROOT, runNotebook, WarningLog } from "../lib/mod.ts";
 import { extractPatches, forEachPatchChunk } from "../lib/features/patches.ts";
-import {
-  hestProbe,
-  hestTargets,
-  type ProbeSample,
-  readSplit,
-  summariseReadings,
-} from "../lib/eval/hest_probe.ts";
+import { readSplit, summariseReadings } from "../lib/eval/hest_readings.ts";
+import { hestProbe, hestTargets, type ProbeSample } from "../lib/model/baselines/hest_probe.ts";
 import { defaultGeneParams, defaultSplit } from "../lib/datasets/registry.ts";
 import { parseHestQuery } from "../lib/io/hest.ts";
 import { expandSpec } from "../lib/sweep/spec.ts";

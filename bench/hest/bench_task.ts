@@ -11,7 +11,7 @@ import { defaultGeneParams } from "../../lib/datasets/registry.ts";
 import { selectGenes } from "../../lib/preprocess/hvg.ts";
 import { runHestBenchmark } from "../../lib/train/hest_benchmark.ts";
 import { exportTable, markdownTable } from "../../lib/provenance/table.ts";
-import { writeHestBenchTask } from "../../lib/io/hest_write.ts";
+import { writeHestBenchTask } from "../../lib/datasets/hest_export.ts";
 
 const [root, task, out, epochs = "50", results] = Deno.args;
 const splits = [["B4", "C2"], ["C3", "C4"], ["C5", "C6"]];

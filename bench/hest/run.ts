@@ -18,7 +18,7 @@ import { loadDataset, PROJECT_ROOT, WarningLog } from "../../lib/mod.ts";
 import { HER2_IMAGED } from "../../lib/datasets/her2st.ts";
 import { defaultGeneParams } from "../../lib/datasets/registry.ts";
 import { selectGenes } from "../../lib/preprocess/hvg.ts";
-import { writeHest } from "../../lib/io/hest_write.ts";
+import { writeHest } from "../../lib/datasets/hest_export.ts";
 import { builtinExtractor, sliceFeatures } from "../../lib/features/extractors.ts";
 import { exportEmbeddingsCsv } from "../../lib/features/export.ts";
 import { runExperiment } from "../../lib/train/run_config.ts";

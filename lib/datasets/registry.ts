@@ -22,7 +22,6 @@ import {
   type GeneRecipe,
   type GeneSelectionParams,
 } from "../preprocess/hvg.ts";
-import type { Split } from "../train/cv.ts";
 import { isHestRoot, parseHestQuery, readHest } from "../io/hest.ts";
 import { hestBenchGenes, isHestBenchTask, readHestBench } from "../io/hest_bench.ts";
 import type { DatasetSpec } from "./spec.ts";
@@ -83,7 +82,7 @@ export function defaultGeneParams(dataset: string): GeneSelectionParams {
 }
 
 /** The split a dataset is cross-validated by when none is asked for: its own folds if it has any. */
-export function defaultSplit(dataset: string): Split {
+export function defaultSplit(dataset: string): "slice" | "dataset" {
   const { path } = splitQuery(dataset);
   return !datasetSpec(dataset) && exists(path) && Deno.statSync(path).isDirectory &&
       isHestBenchTask(path)

@@ -15,7 +15,6 @@
 import { join, resolve } from "node:path";
 import { DataError, type WarningLog } from "../errors.ts";
 import type { Dataset, Slice } from "../data/slice.ts";
-import type { Fold } from "../train/cv.ts";
 import { column, exists, parseTable } from "./files.ts";
 import { readH5ad } from "./h5ad.ts";
 import { annDataSlices } from "./anndata_slices.ts";
@@ -100,7 +99,7 @@ export function readHestBenchSplits(
 export async function readHestBench(
   task: string,
   o: { log: WarningLog; only?: string[] },
-): Promise<Dataset & { folds: Fold[]; genes: string[] }> {
+): Promise<Dataset & { folds: NonNullable<Dataset["folds"]>; genes: string[] }> {
   const genes = hestBenchGenes(task);
   const splits = readHestBenchSplits(task);
   const rows = new Map<string, SplitRow>();
@@ -141,7 +140,7 @@ export async function readHestBench(
       ),
     );
   }
-  const folds: Fold[] = splits.map((s) => ({
+  const folds: NonNullable<Dataset["folds"]> = splits.map((s) => ({
     name: `split${s.k}`,
     train: s.train.map((r) => r.sample),
     test: s.test.map((r) => r.sample),

@@ -2,21 +2,15 @@
  * A HEST-Benchmark task run both ways on the same predictions: HEST's own linear probe (and any
  * of this project's methods, cross-validated over the task's splits through `runExperiment`),
  * each read by HEST's protocol (PCC pooled over a split's test spots, mean over splits) and by
- * this project's (PCC per test slice, mean over slices). See `eval/hest_probe.ts`.
+ * this project's (PCC per test slice, mean over slices). See `eval/hest_readings.ts` and `model/baselines/hest_probe.ts`.
  */
 import { join } from "node:path";
 import { DataError, WarningLog } from "../errors.ts";
 import { loadDataset } from "../datasets/registry.ts";
 import { parseEncoder, sliceFeatures } from "../features/extractors.ts";
 import { loadRun } from "../eval/runs.ts";
-import {
-  hestProbe,
-  hestTargets,
-  type ProbeSample,
-  readSplit,
-  type SplitReading,
-  summariseReadings,
-} from "../eval/hest_probe.ts";
+import { readSplit, type SplitReading, summariseReadings } from "../eval/hest_readings.ts";
+import { hestProbe, hestTargets, type ProbeSample } from "../model/baselines/hest_probe.ts";
 import { type Frame, frameOf } from "../table/frame.ts";
 import type { SpaHGCOptions } from "../model/spahgc_method.ts";
 import { runExperiment } from "./run_config.ts";

@@ -1,7 +1,7 @@
 /** `spahgc data export-hest`. */
 import { WarningLog } from "../../errors.ts";
 import { loadDataset } from "../../datasets/registry.ts";
-import { writeHest } from "../../io/hest_write.ts";
+import { writeHest } from "../../datasets/hest_export.ts";
 import { type Command, json } from "../command.ts";
 import { ANNDATA_OPTIONS, annDataOptions } from "../shared_options.ts";
 import { UsageError } from "../options.ts";

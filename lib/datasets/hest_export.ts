@@ -11,10 +11,10 @@ import sharp from "sharp";
 import h5wasm from "h5wasm/node";
 import { DataError } from "../errors.ts";
 import type { Dataset, Slice } from "../data/slice.ts";
-import { exists, writeFileAtomic } from "./files.ts";
-import { h5Ready, sliceToAnnData, writeH5ad } from "./h5ad.ts";
-import { HEST_PATCH_SIDE, HEST_PATCH_UM_PER_PX } from "./patch_file.ts";
-import { HEST_PATCH_UM } from "./hest.ts";
+import { exists, writeFileAtomic } from "../io/files.ts";
+import { h5Ready, sliceToAnnData, writeH5ad } from "../io/h5ad.ts";
+import { HEST_PATCH_SIDE, HEST_PATCH_UM_PER_PX } from "../io/patch_file.ts";
+import { HEST_PATCH_UM } from "../io/hest.ts";
 import { forEachPatchChunk } from "../features/patches.ts";
 
 export interface HestWriteOptions {
