@@ -204,6 +204,29 @@ async function fromPatchFile(
 }
 
 /**
+ * The pyramid level of a TIFF to read at `factor` of level 0: the smallest page still at least
+ * `factor` × level 0 (pages of a pyramidal TIFF are its levels; a page of another aspect ratio —
+ * a label or macro image — is not a level). Level 0 when the file has no pyramid.
+ */
+async function pyramidLevel(
+  path: string,
+  native: { width: number; height: number },
+  factor: number,
+): Promise<{ page: number; width: number; height: number; scale: number }> {
+  let best = { page: 0, width: native.width, height: native.height, scale: 1 };
+  const pages = (await sharp(path, { limitInputPixels: false }).metadata()).pages ?? 1;
+  for (let p = 1; p < pages; p++) {
+    const m = await sharp(path, { limitInputPixels: false, page: p }).metadata();
+    if (!m.width || !m.height) break;
+    const scale = m.width / native.width;
+    if (Math.abs(m.height / native.height - scale) > 0.01 || scale >= best.scale) break;
+    if (scale + 1e-9 < factor) break;
+    best = { page: p, width: m.width, height: m.height, scale };
+  }
+  return best;
+}
+
+/**
  * Patches from a large TIFF in horizontal bands: spots sorted by their window's top edge, each
  * band the rows (and columns) its spots' windows span, extracted and downscaled by libvips.
  */
@@ -230,6 +253,7 @@ async function fromBands(
     }
   }
   order.sort((a, b) => cy(a) - cy(b));
+  const level = await pyramidLevel(img.path!, native, factor);
   let padded = 0;
   const fixups = new Set<string>();
   for (let k = 0; k < n;) {
@@ -250,11 +274,19 @@ async function fromBands(
     const t = Math.max(0, top - margin);
     const h = Math.max(1, Math.min(native.height, Math.max(bottom, top + 1) + margin) - t);
     const w = Math.max(1, r - l);
-    let pipeline = sharp(img.path!, { limitInputPixels: false })
-      .extract({ left: l, top: t, width: w, height: h })
+    // Read from the pyramid level closest above the resolution needed (its pages are the
+    // levels), so a downscaled band decodes a quarter or less of the level-0 tiles.
+    const lv = level;
+    const s = lv.scale;
+    const lk = Math.floor(l * s), tk = Math.floor(t * s);
+    const wk = Math.max(1, Math.min(lv.width - lk, Math.ceil(r * s) - lk));
+    const hk = Math.max(1, Math.min(lv.height - tk, Math.ceil((t + h) * s) - tk));
+    const rest = factor / s; // ≤ 1: what libvips still resamples after the level
+    let pipeline = sharp(img.path!, { limitInputPixels: false, page: lv.page })
+      .extract({ left: lk, top: tk, width: wk, height: hk })
       .toColourspace("srgb").removeAlpha();
-    const ow = Math.max(1, Math.round(w * factor)), oh = Math.max(1, Math.round(h * factor));
-    if (factor < 1) pipeline = pipeline.resize({ width: ow, height: oh, fit: "fill" });
+    const ow = Math.max(1, Math.round(wk * rest)), oh = Math.max(1, Math.round(hk * rest));
+    if (rest < 1 - 1e-9) pipeline = pipeline.resize({ width: ow, height: oh, fit: "fill" });
     let band: { data: Uint8Array; width: number; height: number };
     try {
       const { data: buf, info } = await pipeline.raw({ depth: "uchar" }).toBuffer({
@@ -268,11 +300,15 @@ async function fromBands(
       };
     } catch (e) {
       throw new DataError(
-        `image region ${w}×${h} at (${l}, ${t}) does not decode: ${(e as Error).message}`,
+        `image region ${wk}×${hk} at (${lk}, ${tk}) of page ${lv.page} does not decode: ${
+          (e as Error).message
+        }`,
         { file: img.path },
       );
     }
-    const fx = band.width / w, fy = band.height / h;
+    // Band pixels per level-0 pixel, and the band's origin in level-0 pixels.
+    const fx = band.width / (wk / s), fy = band.height / (hk / s);
+    const l0 = lk / s, t0 = tk / s;
     // The sampler works on one grid step: take the band's mean factor (they differ by < 1 px).
     const f = (fx + fy) / 2;
     for (let q = k; q < end; q++) {
@@ -286,8 +322,8 @@ async function fromBands(
             band.data,
             band.width,
             band.height,
-            (x0 - l) * fx,
-            (y0 - t) * fy,
+            (x0 - l0) * fx,
+            (y0 - t0) * fy,
             winSrc * f,
             size,
             o,
