@@ -94,13 +94,15 @@ export async function encodePng(img: RgbImage): Promise<Uint8Array> {
 
 /**
  * A small JPEG of a slice's image as a data URI, for drawing spots on the tissue: longest side
- * at most `maxSide` px. `width`/`height` are the image's extent in the slice's pixel-coordinate
+ * at most `maxSide` px; undefined for a slice whose image is patches only. `width`/`height` are the image's extent in the slice's pixel-coordinate
  * frame (so plots place it under spots without rescaling the coordinates).
  */
 export async function thumbnailDataUri(
   img: SliceImage,
   maxSide = 900,
-): Promise<{ source: string; width: number; height: number }> {
+): Promise<{ source: string; width: number; height: number } | undefined> {
+  // A slice with patches only (a HEST-Benchmark task) has no image to draw under its spots.
+  if (!img.path && !img.pixels) return undefined;
   const { width, height } = await imageSize(img);
   const factor = Math.min(1, maxSide / Math.max(width, height));
   const small = await decodeImage(img, factor);
