@@ -69,7 +69,16 @@ Deno.test("spatial map: one panel per source, one shared colour range over all p
   const a = Float64Array.from({ length: n }, (_, i) => i);
   const b = Float64Array.from({ length: n }, (_, i) => 2 * i + 5);
   const bg = await thumbnailDataUri(slice.image!, 200);
+  assert.ok(bg);
   assert.match(bg.source, /^data:image\/jpeg;base64,/);
+  // Patches only (a HEST-Benchmark slice): nothing to draw, no error.
+  assert.equal(
+    await thumbnailDataUri({
+      scale: 1,
+      patchFile: { path: "x.h5", side: 224, rows: new Int32Array(0) },
+    }),
+    undefined,
+  );
   const f = spatialExpressionFigure({
     gene: "ERBB2",
     background: bg,
