@@ -52,10 +52,18 @@ export function datasetSpec(name: string): DatasetSpec | undefined {
   return DATASETS.find((d) => d.name === name);
 }
 
-/** A dataset path and its HEST selection query: `PATH?organ=Lymph node&…` → both parts. */
-function splitQuery(name: string): { path: string; query?: string } {
+/**
+ * A dataset path, its HEST selection query (`PATH?organ=Lymph node&…`) and which HEST layout
+ * the folder has, if any (a missing path or a file has none).
+ */
+function pathLayout(
+  name: string,
+): { path: string; query?: string; layout?: "hest" | "hest-bench" } {
   const q = name.indexOf("?");
-  return q < 0 ? { path: name } : { path: name.slice(0, q), query: name.slice(q + 1) };
+  const path = resolve(q < 0 ? name : name.slice(0, q));
+  const query = q < 0 ? undefined : name.slice(q + 1);
+  const layout = isHestBenchTask(path) ? "hest-bench" : isHestRoot(path) ? "hest" : undefined;
+  return { path, query, layout };
 }
 
 /** The gene recipe a dataset uses when none is asked for (`intersection` for paths). */
@@ -71,23 +79,17 @@ export function defaultGeneRecipe(dataset: string): GeneRecipe {
 export function defaultGeneParams(dataset: string): GeneSelectionParams {
   const spec = datasetSpec(dataset);
   if (spec) return { ...DEFAULT_GENE_PARAMS, recipe: spec.genes, ...spec.geneParams };
-  const { path } = splitQuery(dataset);
-  if (exists(path) && Deno.statSync(path).isDirectory) {
-    if (isHestBenchTask(path)) {
-      return { ...DEFAULT_GENE_PARAMS, recipe: "list", genes: hestBenchGenes(path) };
-    }
-    if (isHestRoot(path)) return { ...DEFAULT_GENE_PARAMS, ...HEST.geneParams };
+  const { path, layout } = pathLayout(dataset);
+  if (layout === "hest-bench") {
+    return { ...DEFAULT_GENE_PARAMS, recipe: "list", genes: hestBenchGenes(path) };
   }
+  if (layout === "hest") return { ...DEFAULT_GENE_PARAMS, ...HEST.geneParams };
   return { ...DEFAULT_GENE_PARAMS };
 }
 
 /** The split a dataset is cross-validated by when none is asked for: its own folds if it has any. */
 export function defaultSplit(dataset: string): "slice" | "dataset" {
-  const { path } = splitQuery(dataset);
-  return !datasetSpec(dataset) && exists(path) && Deno.statSync(path).isDirectory &&
-      isHestBenchTask(path)
-    ? "dataset"
-    : "slice";
+  return !datasetSpec(dataset) && pathLayout(dataset).layout === "hest-bench" ? "dataset" : "slice";
 }
 
 /** Candidate data directories in resolution order. */
@@ -161,9 +163,8 @@ export async function loadDataset(name: string, opts: LoadOptions = {}): Promise
     return pick(await spec.load(dir, { slices: opts.slices, log, synthetic: opts.synthetic }));
   }
   // A path, perhaps with a HEST selection query.
-  const { path: given, query } = splitQuery(name);
-  const path = resolve(given);
-  if (exists(path) && Deno.statSync(path).isDirectory && isHestBenchTask(path)) {
+  const { path, query, layout } = pathLayout(name);
+  if (layout === "hest-bench") {
     if (query) {
       throw new DataError(
         `a HEST-Benchmark task is used whole (its splits are the folds): drop '?${query}'`,
@@ -172,7 +173,7 @@ export async function loadDataset(name: string, opts: LoadOptions = {}): Promise
     }
     return pick(await readHestBench(path, { log, only: opts.slices }));
   }
-  if (exists(path) && Deno.statSync(path).isDirectory && isHestRoot(path)) {
+  if (layout === "hest") {
     return pick(
       await readHest(path, { ...parseHestQuery(query ?? ""), log, only: opts.slices }),
     );
