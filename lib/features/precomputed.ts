@@ -11,7 +11,8 @@
  */
 import { DataError } from "../errors.ts";
 import h5wasm from "h5wasm/node";
-import { assertHdf5, exists, parseTable, readBytes } from "../io/files.ts";
+import { exists, parseTable, readBytes } from "../io/files.ts";
+import { h5Strings, openH5 } from "../io/patch_file.ts";
 import { Buffer } from "node:buffer";
 import { dtypeName, type Frame, pl } from "../table/frame.ts";
 import { h5Ready, readH5ad } from "../io/h5ad.ts";
@@ -262,8 +263,7 @@ function readParquetEmbeddings(path: string): RawEmbeddings {
  */
 async function readHestEmbeddings(path: string): Promise<RawEmbeddings> {
   await h5Ready();
-  assertHdf5(path);
-  const f = new h5wasm.File(path, "r");
+  const f = openH5(path, "embedding file");
   try {
     const keys = f.keys();
     if (keys.includes("img") && !keys.includes("embeddings")) {
@@ -283,10 +283,7 @@ async function readHestEmbeddings(path: string): Promise<RawEmbeddings> {
     if (shape.length !== 2) {
       throw new DataError(`'embeddings' is ${shape.join(" × ")}, expected N × D`, { file: path });
     }
-    const raw = b.value;
-    const ids = (Array.isArray(raw) ? raw : []).flat().map((v) =>
-      v instanceof Uint8Array ? new TextDecoder().decode(v) : String(v)
-    );
+    const ids = h5Strings(b);
     if (ids.length !== shape[0]) {
       throw new DataError(`${ids.length} barcodes for ${shape[0]} embeddings`, { file: path });
     }

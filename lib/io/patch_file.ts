@@ -26,8 +26,9 @@ export interface PatchFileInfo {
   side: number;
 }
 
-function openFile(path: string): InstanceType<typeof h5wasm.File> {
-  if (!exists(path)) throw new DataError("patch file not found", { file: path });
+/** Opens a plain HDF5 file (HEST's `.h5`) for reading; a DataError naming it otherwise. */
+export function openH5(path: string, what = "patch file"): InstanceType<typeof h5wasm.File> {
+  if (!exists(path)) throw new DataError(`${what} not found`, { file: path });
   assertHdf5(path);
   try {
     return new h5wasm.File(path, "r");
@@ -63,12 +64,23 @@ function imgDataset(f: InstanceType<typeof h5wasm.File>, path: string): H5Datase
 }
 
 /**
+ * The strings of a dataset of N or N × 1 strings, as h5py writes numpy `S` (fixed-length
+ * bytes) or `str` (variable-length) arrays.
+ */
+export function h5Strings(ds: H5Dataset): string[] {
+  const raw = ds.value;
+  return (Array.isArray(raw) ? raw : []).flat().map((v) =>
+    v instanceof Uint8Array ? new TextDecoder().decode(v) : String(v)
+  );
+}
+
+/**
  * The barcodes and patch side of a HEST patch file; a DataError naming the file when it is not
  * one (no `img`, not square RGB uint8, no `barcode`, counts that disagree, repeated barcodes).
  */
 export async function readPatchFileInfo(path: string): Promise<PatchFileInfo> {
   await h5Ready();
-  const f = openFile(path);
+  const f = openH5(path);
   try {
     const img = imgDataset(f, path);
     const n = img.shape![0];
@@ -79,10 +91,7 @@ export async function readPatchFileInfo(path: string): Promise<PatchFileInfo> {
         { file: path },
       );
     }
-    const raw = b.value;
-    const barcodes = (Array.isArray(raw) ? raw : []).flat().map((v) =>
-      v instanceof Uint8Array ? new TextDecoder().decode(v) : String(v)
-    );
+    const barcodes = h5Strings(b);
     if (barcodes.length !== n) {
       throw new DataError(`${barcodes.length} barcodes for ${n} patches`, { file: path });
     }
@@ -114,7 +123,7 @@ export async function forEachPatch(
   afterChunk?: () => Promise<void> | void,
 ): Promise<void> {
   await h5Ready();
-  const f = openFile(path);
+  const f = openH5(path);
   try {
     const img = imgDataset(f, path);
     const [n, side] = img.shape!;
