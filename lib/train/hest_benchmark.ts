@@ -141,7 +141,8 @@ export async function runHestBenchmark(o: HestBenchmarkOptions): Promise<HestBen
         }),
       }, Gm)
     );
-    targets[m] = report.target === "ln(1 + counts/total × 1e6)" ? OUR_TARGET : report.target;
+    // runExperiment trains on the project's target (RunConfig has no other): ln(1 + CPM).
+    targets[m] = OUR_TARGET;
   }
   const rows = Object.entries(splits).map(([method, r]) => {
     const s = summariseReadings(r);
