@@ -9,7 +9,7 @@
 import { join } from "node:path";
 import { DataError, WarningLog } from "../errors.ts";
 import { PROJECT_ROOT } from "../paths.ts";
-import { runExperiment } from "../train/run_config.ts";
+import { blasThreadsEnv, runExperiment } from "../train/run_config.ts";
 import { defaultSplit } from "../datasets/registry.ts";
 import { foldMetrics } from "../train/experiment.ts";
 import { writeFileAtomic } from "../io/files.ts";
@@ -81,12 +81,7 @@ export async function runLocal(s: ExpandedSweep, o: RunnerOptions = {}): Promise
   const failed: string[] = [];
   const children = new Set<Deno.ChildProcess>();
   const parallel = Math.max(1, o.maxParallel ?? navigator.hardwareConcurrency);
-  // Without this, each worker's OpenBLAS starts a thread per core: workers × cores threads.
-  const blasThreads: Record<string, string> = Deno.env.get("OPENBLAS_NUM_THREADS") ? {} : {
-    OPENBLAS_NUM_THREADS: String(
-      Math.max(1, Math.floor(navigator.hardwareConcurrency / parallel)),
-    ),
-  };
+  const blasThreads = blasThreadsEnv(parallel);
   log(
     `sweep ${s.spec.name}: ${start.total} runs, ${start.done} already done, ${queue.length} to run on ${parallel} local worker(s)`,
   );

@@ -119,6 +119,17 @@ export interface RunExecution {
 }
 
 /**
+ * The environment that divides the cores among `workers` processes: OPENBLAS_NUM_THREADS =
+ * cores / workers, unless the user set it (without it each worker's OpenBLAS starts a thread per
+ * core: workers × cores threads). Shared by parallel folds and the sweeps' local runner.
+ */
+export function blasThreadsEnv(workers: number): Record<string, string> {
+  return Deno.env.get("OPENBLAS_NUM_THREADS") ? {} : {
+    OPENBLAS_NUM_THREADS: String(Math.max(1, Math.floor(navigator.hardwareConcurrency / workers))),
+  };
+}
+
+/**
  * Trains `pending` folds in worker processes, `x.parallel` at a time, each running this same
  * configuration restricted to its fold into the shared run folder, with its own checkpoint
  * folder. Lines the workers print come back prefixed with their fold.
@@ -126,9 +137,7 @@ export interface RunExecution {
 async function runFoldsInWorkers(c: RunConfig, x: RunExecution, pending: Fold[]): Promise<void> {
   const n = Math.min(x.parallel!, pending.length);
   const log = x.log ?? ((m: string) => console.error(m));
-  const env: Record<string, string> = Deno.env.get("OPENBLAS_NUM_THREADS") ? {} : {
-    OPENBLAS_NUM_THREADS: String(Math.max(1, Math.floor(navigator.hardwareConcurrency / n))),
-  };
+  const env = blasThreadsEnv(n);
   // Only what serialises: execution hooks (progress callbacks) stay in this process.
   const options = Object.fromEntries(
     Object.entries(c.options ?? {}).filter(([, v]) => typeof v !== "function"),
