@@ -5,7 +5,6 @@
  * Args: HEST_ROOT TASK_DIR OUT_DIR [EPOCHS] [RESULTS_DIR]: the table (with what it shows, computed
  * from the numbers) also goes to RESULTS_DIR/hest_bench_her2st.{md,csv,manifest.json}.
  */
-import { join } from "node:path";
 import { loadDataset, WarningLog } from "../../lib/mod.ts";
 import { defaultGeneParams } from "../../lib/datasets/registry.ts";
 import { selectGenes } from "../../lib/preprocess/hvg.ts";

@@ -2,7 +2,7 @@
  * Options several commands share, declared once with their types: gene selection (`hvg`,
  * `graph`, `train`) and the method knobs of `train`, turned into the library's option objects.
  */
-import { defaultGeneParams } from "../datasets/registry.ts";
+import { defaultGeneParams, geneParamsFor } from "../datasets/registry.ts";
 import {
   DEFAULT_GENE_PARAMS,
   type GeneRecipe,
@@ -107,10 +107,12 @@ export function geneParams(dataset: string, o: Options): GeneSelectionParams {
     if (o.has("recipe")) throw new UsageError("--genes gives the genes: --recipe does not apply");
     return { ...DEFAULT_GENE_PARAMS, recipe: "list", genes: readGeneList(list) };
   }
-  const own = defaultGeneParams(dataset);
-  const recipe = o.choice("recipe", RECIPES, own.recipe as (typeof RECIPES)[number]);
-  // A recipe other than the dataset's own starts from the project's defaults.
-  const base = recipe === own.recipe ? own : { ...DEFAULT_GENE_PARAMS, recipe };
+  const recipe = o.choice(
+    "recipe",
+    RECIPES,
+    defaultGeneParams(dataset).recipe as (typeof RECIPES)[number],
+  );
+  const base = geneParamsFor(dataset, recipe);
   const flavor = o.choice("flavor", FLAVORS, base.flavor);
   const nTop = o.int("n-top") ?? base.nTop;
   const ts = o.str("target-sum");

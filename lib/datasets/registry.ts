@@ -87,6 +87,16 @@ export function defaultGeneParams(dataset: string): GeneSelectionParams {
   return { ...DEFAULT_GENE_PARAMS };
 }
 
+/**
+ * The gene selection to start from when `recipe` is asked for on `dataset`: the dataset's own
+ * (its HVG settings, its gene list) when the recipe is its own or none is asked, else the
+ * project's defaults with that recipe.
+ */
+export function geneParamsFor(dataset: string, recipe?: GeneRecipe): GeneSelectionParams {
+  const own = defaultGeneParams(dataset);
+  return recipe === undefined || recipe === own.recipe ? own : { ...DEFAULT_GENE_PARAMS, recipe };
+}
+
 /** The split a dataset is cross-validated by when none is asked for: its own folds if it has any. */
 export function defaultSplit(dataset: string): "slice" | "dataset" {
   return !datasetSpec(dataset) && pathLayout(dataset).layout === "hest-bench" ? "dataset" : "slice";

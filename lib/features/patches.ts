@@ -273,11 +273,9 @@ async function fromBands(
     const r = Math.min(native.width, Math.ceil(right) + margin);
     const t = Math.max(0, top - margin);
     const h = Math.max(1, Math.min(native.height, Math.max(bottom, top + 1) + margin) - t);
-    const w = Math.max(1, r - l);
     // Read from the pyramid level closest above the resolution needed (its pages are the
     // levels), so a downscaled band decodes a quarter or less of the level-0 tiles.
-    const lv = level;
-    const s = lv.scale;
+    const lv = level, s = lv.scale;
     const lk = Math.floor(l * s), tk = Math.floor(t * s);
     const wk = Math.max(1, Math.min(lv.width - lk, Math.ceil(r * s) - lk));
     const hk = Math.max(1, Math.min(lv.height - tk, Math.ceil((t + h) * s) - tk));

@@ -124,7 +124,7 @@ export async function runHestBenchmark(o: HestBenchmarkOptions): Promise<HestBen
       throw new DataError("running methods on a HEST-Benchmark task needs an output folder");
     }
     const dir = join(o.out, m);
-    const report = await runExperiment(
+    await runExperiment(
       { dataset: o.task, method: m, split: "dataset", encoder, options: o.options },
       { out: dir, data: ds, cacheDir: o.cacheDir, log, warnings },
     );

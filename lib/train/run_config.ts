@@ -10,10 +10,10 @@
 import { createHash } from "node:crypto";
 import { join } from "node:path";
 import { DataError, WarningLog } from "../errors.ts";
-import { datasetSpec, defaultGeneParams, defaultSplit, loadDataset } from "../datasets/registry.ts";
+import { datasetSpec, defaultSplit, geneParamsFor, loadDataset } from "../datasets/registry.ts";
 import type { Dataset } from "../data/slice.ts";
 import { parseEncoder } from "../features/extractors.ts";
-import { DEFAULT_GENE_PARAMS, type GeneSelectionParams } from "../preprocess/hvg.ts";
+import type { GeneSelectionParams } from "../preprocess/hvg.ts";
 import { methodByName } from "../model/methods.ts";
 import type { SpaHGCOptions } from "../model/spahgc_method.ts";
 import { codeVersion } from "../provenance/identity.ts";
@@ -52,17 +52,6 @@ export interface RunConfig {
 /** Fields of `SpaHGCOptions` that steer how a run is executed, not what it computes. */
 const EXECUTION_ONLY = ["progress", "checkpointDir", "stopAfterEpochs", "backend"] as const;
 
-/**
- * The dataset's own gene selection, unless the configuration names another recipe (then the
- * dataset's HVG settings, its gene list among them, do not carry over).
- */
-function defaultGenesFor(c: RunConfig): GeneSelectionParams {
-  const d = defaultGeneParams(c.dataset);
-  return c.genes?.recipe && c.genes.recipe !== d.recipe
-    ? { ...DEFAULT_GENE_PARAMS, recipe: c.genes.recipe }
-    : d;
-}
-
 /** The configuration with every default filled in, as it is recorded and hashed. */
 export function normalizeRunConfig(c: RunConfig) {
   const options = { ...c.options } as Record<string, unknown>;
@@ -73,7 +62,7 @@ export function normalizeRunConfig(c: RunConfig) {
     slices: c.slices ?? null,
     split: c.split ?? defaultSplit(c.dataset),
     folds: c.folds ?? null,
-    genes: { ...defaultGenesFor(c), ...c.genes },
+    genes: { ...geneParamsFor(c.dataset, c.genes?.recipe), ...c.genes },
     geneMode: c.geneMode ?? "paper",
     encoder: c.encoder ?? "builtin",
     ...(c.embeddingKey ? { embeddingKey: c.embeddingKey } : {}),
