@@ -93,6 +93,8 @@ Deno.test("wasm kernels, BLAS products and the fused AdamW step agree with the c
   assert.equal(ref.out.mm_empty_k.length, 12);
   assert.ok(ref.out.mm_empty_k.every((x) => x === 0));
   assert.deepEqual(ref.out.adamw_unused_change, [0, 0]);
+  assert.deepEqual(ref.out.adamw_clone_change, [0, 0, 0, 0, 0]);
+  assert.equal(ref.out.adamw_big_sample.length, Math.ceil(300 * 301 / 97));
 });
 
 Deno.test("AdamW follows PyTorch's update (decoupled decay, bias-corrected moments, eps 1e-8)", () => {

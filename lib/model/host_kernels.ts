@@ -49,6 +49,24 @@ const ADAPTERS: Record<
   },
 };
 
+/** A float32 tensor's buffer on a host backend, to read (undefined on other backends). */
+export function hostView(t: tf.Tensor): Float32Array | undefined {
+  const name = tf.getBackend();
+  if (!(name in ADAPTERS) || t.dtype !== "float32") return undefined;
+  return ADAPTERS[name].view(tf.backend() as AnyBackend, t as unknown as TensorInfo);
+}
+
+/**
+ * A float32 tensor's own buffer on a host backend, for updating it in place — or undefined where
+ * that would be unsafe: another backend, or a buffer shared with another tensor (a clone, a
+ * reshape, a variable assigned from a tensor still alive), which an in-place write would change too.
+ * Take views after any allocation (a wasm allocation may grow the heap and detach them).
+ */
+export function exclusiveBuffer(t: tf.Tensor): Float32Array | undefined {
+  const shared = (tf.backend() as AnyBackend).refCount?.(t.dataId) !== 1;
+  return shared ? undefined : hostView(t);
+}
+
 /** Whether host kernels run on the current backend (else callers use TF.js ops). */
 export function hostKernelsAvailable(): boolean {
   return tf.getBackend() in ADAPTERS;

@@ -86,9 +86,13 @@ export class ParamStore {
     return v;
   }
 
-  /** Copies of all values (for frozen/EMA target encoders and checkpoints). */
+  /**
+   * Copies of all values (for frozen/EMA target encoders and checkpoints), each in a buffer of its
+   * own: a clone would share the variable's, which the optimiser updates in place when no other
+   * tensor holds it (x + 0 is x exactly, −0 aside).
+   */
   snapshot(): Map<string, tf.Tensor> {
-    return new Map([...this.vars].map(([k, v]) => [k, tf.keep(v.clone())]));
+    return new Map([...this.vars].map(([k, v]) => [k, tf.keep(tf.tidy(() => tf.add(v, 0)))]));
   }
 
   dispose(): void {

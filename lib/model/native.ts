@@ -16,11 +16,14 @@ import { PROJECT_ROOT } from "../paths.ts";
 
 const SOURCE = join(dirname(fileURLToPath(import.meta.url)), "native", "kernels.c");
 const FLAGS = ["-O3", "-march=native", "-fopenmp-simd", "-std=c11", "-shared", "-fPIC"];
+/** Added when the compiler has OpenMP (gcc; not Apple's clang): AdamW then uses threads. */
+const OPENMP = "-fopenmp";
 
 // Argument types, in the C functions' order (sizes are 32-bit; scalars of AdamW are doubles).
 const I = "i32", F = "f32", D = "f64", B = "buffer";
 const SYMBOLS = {
   adamw_step: { parameters: [I, B, B, B, B, B, B, B, D, D, D, D, D, D], result: "void" },
+  adamw_many: { parameters: [I, B, B, D, D, D, D, D, D, I], result: "void" },
   csr_mean: { parameters: [I, I, B, B, B, B, I], result: "void" },
   csr_attention: { parameters: [I, I, I, B, B, B, B, B, B, I, B, B, B], result: "void" },
   csr_attention_grad: {
@@ -83,13 +86,16 @@ function build(cc: string): string {
   }
   Deno.mkdirSync(dir, { recursive: true });
   const tmp = `${lib}.tmp-${Deno.pid}`;
-  let out: Deno.CommandOutput;
-  try {
-    out = new Deno.Command(cc, { args: [...FLAGS, "-o", tmp, SOURCE, "-lm"], stderr: "piped" })
-      .outputSync();
-  } catch (e) {
-    throw new Error(`cannot run the C compiler '${cc}': ${(e as Error).message}`);
-  }
+  const compile = (flags: string[]) => {
+    try {
+      return new Deno.Command(cc, { args: [...flags, "-o", tmp, SOURCE, "-lm"], stderr: "piped" })
+        .outputSync();
+    } catch (e) {
+      throw new Error(`cannot run the C compiler '${cc}': ${(e as Error).message}`);
+    }
+  };
+  let out = compile([...FLAGS, OPENMP]);
+  if (!out.success) out = compile(FLAGS);
   if (!out.success) {
     try {
       Deno.removeSync(tmp);
@@ -112,6 +118,15 @@ function cpuId(): string {
   } catch {
     return `${Deno.build.os}-${Deno.build.arch}`;
   }
+}
+
+/**
+ * Threads a C kernel may use: OMP_NUM_THREADS, else OPENBLAS_NUM_THREADS (what parallel folds and
+ * sweep workers set to divide the cores), else every core.
+ */
+export function hostThreads(): number {
+  const set = Number(Deno.env.get("OMP_NUM_THREADS") ?? Deno.env.get("OPENBLAS_NUM_THREADS"));
+  return set >= 1 ? Math.floor(set) : navigator.hardwareConcurrency || 1;
 }
 
 let active: NativeKernels | undefined;

@@ -9,8 +9,14 @@
  * new values); on other backends the same arithmetic runs as TF.js ops.
  */
 import * as tf from "@tensorflow/tfjs";
-import { hostKernelsAvailable, registerHostKernel, runHostKernel } from "./host_kernels.ts";
-import { nativeKernels } from "./native.ts";
+import {
+  exclusiveBuffer,
+  hostKernelsAvailable,
+  hostView,
+  registerHostKernel,
+  runHostKernel,
+} from "./host_kernels.ts";
+import { hostThreads, nativeKernels } from "./native.ts";
 
 export interface AdamWOptions {
   lr: number;
@@ -54,6 +60,9 @@ registerHostKernel("AdamWStep", ({ inputs, view, alloc }, a: StepAttrs) => {
   return outs;
 });
 
+const address = (x: Float32Array) =>
+  BigInt(Deno.UnsafePointer.value(Deno.UnsafePointer.of(x as Float32Array<ArrayBuffer>)));
+
 /** The same update as TF.js ops (any backend). */
 function stepOps(w: tf.Tensor, g: tf.Tensor, m: tf.Tensor, v: tf.Tensor, a: StepAttrs) {
   const m2 = tf.add(tf.mul(m, a.beta1), tf.mul(g, 1 - a.beta1));
@@ -95,6 +104,7 @@ export class AdamW {
       bc2: 1 - this.beta2 ** this.step,
     };
     const fused = hostKernelsAvailable();
+    if (fused && nativeKernels() && this.applyInPlace(grads, attrs)) return;
     for (const [name, w] of this.vars) {
       tf.tidy(() => {
         const g = grads[w.name];
@@ -110,6 +120,47 @@ export class AdamW {
         this.v.set(name, tf.keep(v2));
       });
     }
+  }
+
+  /**
+   * The same update as one C call over every variable, writing weights and moments in their own
+   * buffers: per variable, the out-of-place kernel allocated three tensors and disposed three, and
+   * that bookkeeping cost as much as the arithmetic (35 vs 18 ms a step for SpaHGC's 5.1 M
+   * parameters). Done only when every buffer involved belongs to its tensor alone (see
+   * `exclusiveBuffer`); returns false, having changed nothing, otherwise.
+   */
+  private applyInPlace(grads: tf.NamedTensorMap, a: StepAttrs): boolean {
+    const todo: { w: tf.Variable; g: tf.Tensor; m: tf.Tensor; v: tf.Tensor }[] = [];
+    for (const [name, w] of this.vars) {
+      const g = grads[w.name];
+      if (!g) continue;
+      // Fresh moments first: every allocation precedes the views taken below.
+      if (!this.m.has(name)) this.m.set(name, tf.keep(tf.zerosLike(w)));
+      if (!this.v.has(name)) this.v.set(name, tf.keep(tf.zerosLike(w)));
+      todo.push({ w, g, m: this.m.get(name)!, v: this.v.get(name)! });
+    }
+    const sizes = new Int32Array(todo.length), ptrs = new BigUint64Array(4 * todo.length);
+    for (let i = 0; i < todo.length; i++) {
+      const { w, g, m, v } = todo[i];
+      const views = [exclusiveBuffer(w), hostView(g), exclusiveBuffer(m), exclusiveBuffer(v)];
+      if (views.some((x) => !x)) return false;
+      sizes[i] = w.size;
+      views.forEach((x, k) => (ptrs[4 * i + k] = address(x!)));
+    }
+    const decay = 1 - a.lr * a.weightDecay, step = a.lr / a.bc1, root = 1 / Math.sqrt(a.bc2);
+    nativeKernels()!.adamw_many(
+      todo.length,
+      sizes,
+      ptrs,
+      decay,
+      step,
+      root,
+      a.beta1,
+      a.beta2,
+      a.eps,
+      hostThreads(),
+    );
+    return true;
   }
 
   /** Moments and step as named arrays (`m:<name>`, `v:<name>`, `step`), for checkpoints. */

@@ -82,4 +82,24 @@ for (let s = 0; s < 3; s++) {
 }
 await put("adamw_w", w);
 out.adamw_unused_change = Array.from(await unused.data()).map((v, i) => v - before[i]);
+
+// AdamW where the C kernel updates in place, split across threads (a variable above the 65,536
+// entries it takes to start them); and on a variable whose buffer a clone shares, which must be
+// updated out of place, the clone keeping its values.
+const big = tf.variable(rand([300, 301]), true, "big"), shared = tf.variable(rand([5]), true, "s");
+const clone = shared.clone(), cloneBefore = Array.from(await clone.data());
+const optBig = new AdamW(new Map([["big", big]]), { lr: 0.05, weightDecay: 0.1 });
+const optShared = new AdamW(new Map([["s", shared]]), { lr: 0.05, weightDecay: 0.1 });
+const bigTarget = rand([300, 301]);
+for (let s = 0; s < 3; s++) {
+  tf.tidy(() => {
+    const loss = () => tf.add(tf.sum(tf.square(tf.sub(big, bigTarget))), tf.sum(tf.square(shared)));
+    const { grads } = tf.variableGrads(loss as () => tf.Scalar, [big, shared]);
+    optBig.apply(grads);
+    optShared.apply(grads);
+  });
+}
+out.adamw_big_sample = Array.from(await big.data()).filter((_, i) => i % 97 === 0);
+await put("adamw_shared", shared);
+out.adamw_clone_change = Array.from(await clone.data()).map((v, i) => v - cloneBefore[i]);
 console.log(JSON.stringify({ backend, device: deviceDescription(), out }));

@@ -16,10 +16,65 @@
  */
 #include <math.h>
 #include <stdint.h>
+#ifdef _OPENMP
+#include <omp.h>
+#endif
 
 #define SLOPE 0.2f
 
-/* The fused AdamW update (PyTorch's definition), out of place: w2, m2, v2 from w, g, m, v. */
+/* The fused AdamW update (PyTorch's definition) of n entries, in place: w, m, v from w, g, m, v. */
+static inline void adamw_span(int64_t n, float *restrict w, const float *restrict g,
+                              float *restrict m, float *restrict v, float fd, float fs, float fr,
+                              float b1, float b2, float c1, float c2, float fe) {
+#pragma omp simd
+  for (int64_t i = 0; i < n; i++) {
+    const float gi = g[i];
+    const float mi = b1 * m[i] + c1 * gi, vi = b2 * v[i] + c2 * gi * gi;
+    m[i] = mi;
+    v[i] = vi;
+    w[i] = w[i] * fd - (fs * mi) / (sqrtf(vi) * fr + fe);
+  }
+}
+
+/*
+ * One AdamW step over `count` parameter tensors at once, in place. `ptrs` holds 4 addresses per
+ * tensor (w, g, m, v); `sizes` their lengths. The concatenated entries are split into equal
+ * contiguous ranges, one per thread: the update is bound by memory bandwidth, which one core of
+ * the machines measured here does not saturate (5.1 M parameters: 17 ms on one thread, 8–10 ms
+ * on two).
+ */
+void adamw_many(int32_t count, const int32_t *restrict sizes, const uint64_t *restrict ptrs,
+                double decay, double step, double root, double beta1, double beta2, double eps,
+                int32_t threads) {
+  int64_t total = 0;
+  for (int32_t c = 0; c < count; c++) total += sizes[c];
+  const float fd = (float)decay, fs = (float)step, fr = (float)root;
+  const float b1 = (float)beta1, b2 = (float)beta2, c1 = (float)(1 - beta1),
+              c2 = (float)(1 - beta2), fe = (float)eps;
+#pragma omp parallel num_threads(threads) if (threads > 1 && total > 65536)
+  {
+    int64_t t = 0, T = 1;
+#ifdef _OPENMP
+    t = omp_get_thread_num();
+    T = omp_get_num_threads();
+#endif
+    const int64_t lo = total * t / T, hi = total * (t + 1) / T;
+    int64_t base = 0;
+    for (int32_t c = 0; c < count && base < hi; c++) {
+      const int64_t s = base > lo ? base : lo, e = base + sizes[c] < hi ? base + sizes[c] : hi;
+      if (s < e) {
+        const int64_t o = s - base;
+        adamw_span(e - s, (float *)(uintptr_t)ptrs[4 * c] + o,
+                   (const float *)(uintptr_t)ptrs[4 * c + 1] + o,
+                   (float *)(uintptr_t)ptrs[4 * c + 2] + o, (float *)(uintptr_t)ptrs[4 * c + 3] + o,
+                   fd, fs, fr, b1, b2, c1, c2, fe);
+      }
+      base += sizes[c];
+    }
+  }
+}
+
+/* The same update out of place (w2, m2, v2 from w, g, m, v), for tensors that share a buffer. */
 void adamw_step(int32_t n, const float *restrict w, const float *restrict g,
                 const float *restrict m, const float *restrict v, float *restrict w2,
                 float *restrict m2, float *restrict v2, double decay, double step, double root,
