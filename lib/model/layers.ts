@@ -128,6 +128,29 @@ const denseOp = tf.customGrad((x, W, b, save) => {
 
 export const dense = (p: Dense, x: tf.Tensor): tf.Tensor2D => denseOp(x, p.W, p.b) as tf.Tensor2D;
 
+/**
+ * `dense` on data no gradient flows into (a graph's masked features): the same value and
+ * gradients for W and b, without the product for x's gradient that `dense` would compute and
+ * throw away (for SpaHGC's input projections, 3 % of an epoch's arithmetic).
+ */
+export function denseOnData(p: Dense, x: tf.Tensor): tf.Tensor2D {
+  return tf.customGrad((W, b, save) => {
+    // Saved, not captured: x may be an intermediate that the forward pass's scope disposes.
+    (save as tf.GradSaveFunc)([x]);
+    return {
+      value: affine(x as tf.Tensor2D, W as tf.Tensor2D, b as tf.Tensor1D) ??
+        tf.add(tf.matMul(x as tf.Tensor2D, W as tf.Tensor2D), b as tf.Tensor),
+      gradFunc: (dy: tf.Tensor | tf.Tensor[], saved: tf.Tensor[]) => {
+        const xs = saved[0] as tf.Tensor2D, g = dy as tf.Tensor2D;
+        const dW = transposedProductsAreSlow()
+          ? tf.matMul(tf.transpose(xs), g)
+          : tf.matMul(xs, g, true, false);
+        return [dW, columnSums(g)];
+      },
+    };
+  })(p.W, p.b) as tf.Tensor2D;
+}
+
 /** Σ over rows of a matrix ([n, F] → [F]): a bias gradient. */
 registerHostKernel("ColumnSums", ({ inputs, view, alloc }) => {
   const [n, F] = inputs.x.shape;

@@ -16,6 +16,7 @@ import {
   type Dense,
   dense,
   type DenseInit,
+  denseOnData,
   disposeEdges,
   disposeNeighbourhood,
   dropout,
@@ -238,12 +239,16 @@ export class SpaHGCNet {
     // `released`: the authors' HeteroGNN has bias-free input projections and one post_transform
     // MLP (in2 → LayerNorm) for both node types, the target's.
     const Dp = (n: string): Dense => released ? { W: w(`${n}.W`), b: this.zeros } : D(n);
+    // x and hR are data (the graph's features, masked): no gradient flows into them.
     const proj = (x: tf.Tensor2D, p: string) => {
       const q = released ? "t" : p;
       return leaky(
         layerNorm(
           N(`${q}InNorm`),
-          dense(Dp(`${q}In2`), dropout(leaky(dense(Dp(`${p}In1`), x)), c.dropout, nextSeed())),
+          dense(
+            Dp(`${q}In2`),
+            dropout(leaky(denseOnData(Dp(`${p}In1`), x)), c.dropout, nextSeed()),
+          ),
         ),
       );
     };
@@ -256,7 +261,9 @@ export class SpaHGCNet {
     // `paper`: layer-normed once. `released`: each CNDA layer norms it itself (its expr_norm), and
     // the LeakyReLU the model applies to every node state after a layer reaches reference_y too,
     // so layer l sees LayerNorm_l(LeakyReLU^l(W_y y_r)).
-    let refY = released ? dense(Dp("refY"), yR) : layerNorm(N("refYNorm"), dense(D("refY"), yR));
+    let refY = released
+      ? denseOnData(Dp("refY"), yR)
+      : layerNorm(N("refYNorm"), denseOnData(D("refY"), yR));
     // GraphSAGE: lin_l (with bias) on the neighbours' mean + lin_r on the node itself, bias-free
     // in PyG; `paper` kept a trainable lin_r bias too (redundant with lin_l's, but it moves).
     const sage = (name: string, src: tf.Tensor2D, dst: tf.Tensor2D, nb: Neighbourhood) =>
