@@ -82,6 +82,8 @@ Deno.test("wasm kernels, BLAS products and the fused AdamW step agree with the c
       // wasm-blas runs the C host kernels; wasm the TypeScript ones: compared with each other here.
       if (nativeExpected) assert.match(got.device, /other kernels: C \(/);
     }
+    // The fused dropout draws TF.js's own masks, exactly.
+    assert.deepEqual(got.out.dropout_vs_tfjs, [0, 0, 0, 0, 0, 0], `${b}: dropout masks`);
     for (const [name, values] of Object.entries(ref.out)) {
       const v = got.out[name];
       assert.equal(v.length, values.length, `${b} ${name}: length`);
@@ -94,6 +96,10 @@ Deno.test("wasm kernels, BLAS products and the fused AdamW step agree with the c
   assert.ok(ref.out.mm_empty_k.every((x) => x === 0));
   assert.deepEqual(ref.out.adamw_unused_change, [0, 0]);
   assert.deepEqual(ref.out.adamw_clone_change, [0, 0, 0, 0, 0]);
+  assert.deepEqual(ref.out.dropout_vs_tfjs, [0, 0, 0, 0, 0, 0]);
+  // Masks hold 0 or 1/keep, and both occur.
+  const kept = new Set(ref.out.dropout_mask_sample.map((v) => v.toFixed(4)));
+  assert.ok(kept.has("0.0000") && kept.has("1.2500"), [...kept].join(","));
   assert.equal(ref.out.adamw_big_sample.length, Math.ceil(300 * 301 / 97));
 });
 

@@ -12,6 +12,7 @@ import { affine } from "./wasm_kernels.ts";
 import { type Csr, csrAttention, csrFromRows, csrMean, csrReversed } from "./message_passing.ts";
 import { hostKernelsAvailable, registerHostKernel, runHostKernel } from "./host_kernels.ts";
 import { nativeKernels } from "./native.ts";
+import { fusedDropout } from "./dropout.ts";
 import { Rng } from "../util/random.ts";
 
 let fusedAllowed = true;
@@ -333,9 +334,11 @@ const leakyHost = tf.customGrad((x, save) => {
 export const leaky = (x: tf.Tensor): tf.Tensor2D =>
   (fused() ? leakyHost(x) : tf.leakyRelu(x, 0.2)) as tf.Tensor2D;
 
+/** Dropout while training (a seed given); the same masks on every backend (`dropout.ts`). */
 export function dropout(x: tf.Tensor, rate: number, seed: number | undefined): tf.Tensor2D {
-  return (seed === undefined || rate === 0
-    ? x
+  if (seed === undefined || rate === 0) return x as tf.Tensor2D;
+  return (fused() && x.dtype === "float32"
+    ? fusedDropout(x, rate, seed)
     : tf.dropout(x, rate, undefined, seed)) as tf.Tensor2D;
 }
 

@@ -16,6 +16,7 @@
 import * as tf from "@tensorflow/tfjs";
 import { registerHostKernel, runHostKernel } from "./host_kernels.ts";
 import { nativeKernels } from "./native.ts";
+import { dropoutMask } from "./dropout.ts";
 
 /** A relation in compressed sparse rows: destination i's sources are sources[offsets[i]..offsets[i+1]). */
 export interface Csr {
@@ -259,7 +260,7 @@ export function csrAttention(
   }
   const E = csr.sources.length;
   const drop = seed !== undefined && attnDropout > 0 && E > 0
-    ? tf.dropout(tf.ones([E, heads]), attnDropout, undefined, seed)
+    ? dropoutMask([E, heads], attnDropout, seed)
     : undefined;
   const attrs = { csr, heads };
   const f = tf.customGrad((qq, kk, vv, save) => {

@@ -24,6 +24,7 @@ const I = "i32", F = "f32", D = "f64", B = "buffer";
 const SYMBOLS = {
   adamw_step: { parameters: [I, B, B, B, B, B, B, B, D, D, D, D, D, D], result: "void" },
   adamw_many: { parameters: [I, B, B, D, D, D, D, D, D, I], result: "void" },
+  dropout_mask: { parameters: [I, B, F, B, B, B, I], result: "void" },
   csr_mean: { parameters: [I, I, B, B, B, B, I], result: "void" },
   csr_attention: { parameters: [I, I, I, B, B, B, B, B, B, I, B, B, B], result: "void" },
   csr_attention_grad: {

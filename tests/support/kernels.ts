@@ -7,6 +7,7 @@
 import { deviceDescription, tf, useBackend } from "../../lib/model/backend.ts";
 import { AdamW } from "../../lib/model/optimizer.ts";
 import { concatColumns, dense, leaky } from "../../lib/model/layers.ts";
+import { dropoutMask, fusedDropout } from "../../lib/model/dropout.ts";
 import { Rng } from "../../lib/util/random.ts";
 
 const backend = await useBackend(Deno.args[0] as "cpu");
@@ -102,4 +103,20 @@ for (let s = 0; s < 3; s++) {
 out.adamw_big_sample = Array.from(await big.data()).filter((_, i) => i % 97 === 0);
 await put("adamw_shared", shared);
 out.adamw_clone_change = Array.from(await clone.data()).map((v, i) => v - cloneBefore[i]);
+// Dropout: the fused kernel's masks against TF.js's own `tf.dropout` (bit for bit expected), for
+// SpaHGC's rates and seeds of different lengths, and a few entries of each mask to compare.
+const maxDiff = (a: tf.Tensor, b: tf.Tensor) =>
+  tf.tidy(() => tf.max(tf.abs(tf.sub(a, b))).dataSync()[0]);
+const dropDiffs: number[] = [], dropSample: number[] = [];
+for (const [rate, seed] of [[0.2, 7], [0.1, 1517], [0.5, 123456789]]) {
+  const x = rand([37, 29]);
+  const theirs = tf.dropout(x, rate, undefined, seed), ours = fusedDropout(x, rate, seed);
+  const theirMask = tf.dropout(tf.ones([41, 4]), rate, undefined, seed);
+  const ourMask = dropoutMask([41, 4], rate, seed);
+  dropDiffs.push(maxDiff(theirs, ours), maxDiff(theirMask, ourMask));
+  dropSample.push(...Array.from(await ourMask.data()).slice(0, 8));
+  for (const t of [x, theirs, ours, theirMask, ourMask]) t.dispose();
+}
+out.dropout_vs_tfjs = dropDiffs;
+out.dropout_mask_sample = dropSample;
 console.log(JSON.stringify({ backend, device: deviceDescription(), out }));

@@ -278,3 +278,31 @@ void leaky_relu_grad(int32_t n, const float *restrict x, const float *restrict d
 #pragma omp simd
   for (int32_t i = 0; i < n; i++) out[i] = x[i] > 0 ? dy[i] : slope * dy[i];
 }
+
+/*
+ * Dropout's multiplier, exactly as TF.js's `tf.dropout(x, rate, undefined, seed)` makes it:
+ * u from seedrandom's Alea generator (state s0, s1, s2, c, seeded in `dropout.ts` and carried on
+ * through `state`), rounded to float, then floor(u + keep) / keep in float arithmetic. With `x`,
+ * also y = x · multiplier.
+ */
+void dropout_mask(int32_t n, double *restrict state, float keep, float *restrict mask,
+                  const float *restrict x, float *restrict y, int32_t apply) {
+  double s0 = state[0], s1 = state[1], s2 = state[2], c = state[3];
+  for (int32_t i = 0; i < n; i++) {
+    const double t = 2091639.0 * s0 + c * 2.3283064365386963e-10;
+    s0 = s1;
+    s1 = s2;
+    c = (double)(int32_t)t;
+    s2 = t - c;
+    const float u = (float)s2;
+    mask[i] = floorf(u + keep) / keep;
+  }
+  state[0] = s0;
+  state[1] = s1;
+  state[2] = s2;
+  state[3] = c;
+  if (apply) {
+#pragma omp simd
+    for (int32_t i = 0; i < n; i++) y[i] = x[i] * mask[i];
+  }
+}
