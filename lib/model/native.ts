@@ -16,8 +16,8 @@ import { PROJECT_ROOT } from "../paths.ts";
 
 const SOURCE = join(dirname(fileURLToPath(import.meta.url)), "native", "kernels.c");
 const FLAGS = ["-O3", "-march=native", "-fopenmp-simd", "-std=c11", "-shared", "-fPIC"];
-/** Added when the compiler has OpenMP (gcc; not Apple's clang): AdamW then uses threads. */
-const OPENMP = "-fopenmp";
+/** Added where the compiler takes it (not MSVC-like ones): AdamW then uses threads. */
+const THREADS = "-pthread";
 
 // Argument types, in the C functions' order (sizes are 32-bit; scalars of AdamW are doubles).
 const I = "i32", F = "f32", D = "f64", B = "buffer";
@@ -95,7 +95,7 @@ function build(cc: string): string {
       throw new Error(`cannot run the C compiler '${cc}': ${(e as Error).message}`);
     }
   };
-  let out = compile([...FLAGS, OPENMP]);
+  let out = compile([...FLAGS, THREADS]);
   if (!out.success) out = compile(FLAGS);
   if (!out.success) {
     try {

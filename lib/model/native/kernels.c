@@ -16,8 +16,8 @@
  */
 #include <math.h>
 #include <stdint.h>
-#ifdef _OPENMP
-#include <omp.h>
+#ifndef _WIN32
+#include <pthread.h>
 #endif
 
 #define SLOPE 0.2f
@@ -36,42 +36,71 @@ static inline void adamw_span(int64_t n, float *restrict w, const float *restric
   }
 }
 
+/* One thread's share of `adamw_many`: entries [lo, hi) of the concatenated tensors. */
+typedef struct {
+  int32_t count;
+  const int32_t *sizes;
+  const uint64_t *ptrs;
+  int64_t lo, hi;
+  float fd, fs, fr, b1, b2, c1, c2, fe;
+} AdamwRange;
+
+static void *adamw_range(void *arg) {
+  const AdamwRange *r = (const AdamwRange *)arg;
+  int64_t base = 0;
+  for (int32_t c = 0; c < r->count && base < r->hi; c++) {
+    const int64_t s = base > r->lo ? base : r->lo;
+    const int64_t e = base + r->sizes[c] < r->hi ? base + r->sizes[c] : r->hi;
+    if (s < e) {
+      const int64_t o = s - base;
+      adamw_span(e - s, (float *)(uintptr_t)r->ptrs[4 * c] + o,
+                 (const float *)(uintptr_t)r->ptrs[4 * c + 1] + o,
+                 (float *)(uintptr_t)r->ptrs[4 * c + 2] + o,
+                 (float *)(uintptr_t)r->ptrs[4 * c + 3] + o, r->fd, r->fs, r->fr, r->b1, r->b2,
+                 r->c1, r->c2, r->fe);
+    }
+    base += r->sizes[c];
+  }
+  return 0;
+}
+
 /*
  * One AdamW step over `count` parameter tensors at once, in place. `ptrs` holds 4 addresses per
  * tensor (w, g, m, v); `sizes` their lengths. The concatenated entries are split into equal
  * contiguous ranges, one per thread: the update is bound by memory bandwidth, which one core of
  * the machines measured here does not saturate (5.1 M parameters: 17 ms on one thread, 8–10 ms
- * on two).
+ * on two). The threads are started and joined within the call (~50 µs): a thread pool that
+ * outlived it (OpenMP's) crashed the process at exit, when Deno unloads this library under it.
  */
 void adamw_many(int32_t count, const int32_t *restrict sizes, const uint64_t *restrict ptrs,
                 double decay, double step, double root, double beta1, double beta2, double eps,
                 int32_t threads) {
   int64_t total = 0;
   for (int32_t c = 0; c < count; c++) total += sizes[c];
-  const float fd = (float)decay, fs = (float)step, fr = (float)root;
-  const float b1 = (float)beta1, b2 = (float)beta2, c1 = (float)(1 - beta1),
-              c2 = (float)(1 - beta2), fe = (float)eps;
-#pragma omp parallel num_threads(threads) if (threads > 1 && total > 65536)
-  {
-    int64_t t = 0, T = 1;
-#ifdef _OPENMP
-    t = omp_get_thread_num();
-    T = omp_get_num_threads();
-#endif
-    const int64_t lo = total * t / T, hi = total * (t + 1) / T;
-    int64_t base = 0;
-    for (int32_t c = 0; c < count && base < hi; c++) {
-      const int64_t s = base > lo ? base : lo, e = base + sizes[c] < hi ? base + sizes[c] : hi;
-      if (s < e) {
-        const int64_t o = s - base;
-        adamw_span(e - s, (float *)(uintptr_t)ptrs[4 * c] + o,
-                   (const float *)(uintptr_t)ptrs[4 * c + 1] + o,
-                   (float *)(uintptr_t)ptrs[4 * c + 2] + o, (float *)(uintptr_t)ptrs[4 * c + 3] + o,
-                   fd, fs, fr, b1, b2, c1, c2, fe);
-      }
-      base += sizes[c];
+  AdamwRange r = {count, sizes, ptrs, 0, total, (float)decay, (float)step, (float)root,
+                  (float)beta1, (float)beta2, (float)(1 - beta1), (float)(1 - beta2), (float)eps};
+#ifndef _WIN32
+  enum { MAX_THREADS = 16 };
+  const int32_t T = threads < 1 ? 1 : threads > MAX_THREADS ? MAX_THREADS : threads;
+  if (T > 1 && total > 65536) {
+    AdamwRange parts[MAX_THREADS];
+    pthread_t ids[MAX_THREADS];
+    int started[MAX_THREADS] = {0};
+    for (int32_t t = 0; t < T; t++) {
+      parts[t] = r;
+      parts[t].lo = total * t / T;
+      parts[t].hi = total * (t + 1) / T;
     }
+    for (int32_t t = 1; t < T; t++) started[t] = pthread_create(&ids[t], 0, adamw_range, &parts[t]) == 0;
+    adamw_range(&parts[0]);
+    for (int32_t t = 1; t < T; t++) {
+      if (started[t]) pthread_join(ids[t], 0);
+      else adamw_range(&parts[t]); /* no thread to be had: this share here */
+    }
+    return;
   }
+#endif
+  adamw_range(&r);
 }
 
 /* The same update out of place (w2, m2, v2 from w, g, m, v), for tensors that share a buffer. */
