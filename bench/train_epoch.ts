@@ -16,12 +16,7 @@ import { DATASETS, readHer2st, resolveDatasetDir, WarningLog } from "../lib/mod.
 import { selectGenes } from "../lib/preprocess/hvg.ts";
 import { expressionTarget } from "../lib/preprocess/normalize.ts";
 import { builtinExtractor, sliceFeatures } from "../lib/features/extractors.ts";
-import {
-  buildBank,
-  buildGraph,
-  type GraphSlice,
-  toGraphSlice,
-} from "../lib/graph/hetero.ts";
+import { buildBank, buildGraph, type GraphSlice, toGraphSlice } from "../lib/graph/hetero.ts";
 import { deviceDescription, tf, useBackend } from "../lib/model/backend.ts";
 import { loadBlas } from "../lib/model/blas.ts";
 import { graphTensors, SpaHGCTrainer } from "../lib/model/spahgc.ts";
