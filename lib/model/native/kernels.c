@@ -22,17 +22,22 @@
 
 #define SLOPE 0.2f
 
-/* The fused AdamW update (PyTorch's definition) of n entries, in place: w, m, v from w, g, m, v. */
-static inline void adamw_span(int64_t n, float *restrict w, const float *restrict g,
-                              float *restrict m, float *restrict v, float fd, float fs, float fr,
-                              float b1, float b2, float c1, float c2, float fe) {
+/*
+ * The fused AdamW update (PyTorch's definition) of n entries: w2, m2, v2 from w, g, m, v. The
+ * outputs may be the inputs themselves (in place: each entry is read before it is written), so
+ * the pointers are not `restrict`; `omp simd` tells the compiler the loop vectorises anyway.
+ */
+static inline void adamw_span(int64_t n, const float *w, const float *g, const float *m,
+                              const float *v, float *w2, float *m2, float *v2, float fd, float fs,
+                              float fr, float b1, float b2, float c1, float c2, float fe) {
 #pragma omp simd
   for (int64_t i = 0; i < n; i++) {
     const float gi = g[i];
     const float mi = b1 * m[i] + c1 * gi, vi = b2 * v[i] + c2 * gi * gi;
-    m[i] = mi;
-    v[i] = vi;
-    w[i] = w[i] * fd - (fs * mi) / (sqrtf(vi) * fr + fe);
+    const float wi = w[i] * fd - (fs * mi) / (sqrtf(vi) * fr + fe);
+    m2[i] = mi;
+    v2[i] = vi;
+    w2[i] = wi;
   }
 }
 
@@ -53,11 +58,11 @@ static void *adamw_range(void *arg) {
     const int64_t e = base + r->sizes[c] < r->hi ? base + r->sizes[c] : r->hi;
     if (s < e) {
       const int64_t o = s - base;
-      adamw_span(e - s, (float *)(uintptr_t)r->ptrs[4 * c] + o,
-                 (const float *)(uintptr_t)r->ptrs[4 * c + 1] + o,
-                 (float *)(uintptr_t)r->ptrs[4 * c + 2] + o,
-                 (float *)(uintptr_t)r->ptrs[4 * c + 3] + o, r->fd, r->fs, r->fr, r->b1, r->b2,
-                 r->c1, r->c2, r->fe);
+      float *w = (float *)(uintptr_t)r->ptrs[4 * c] + o;
+      float *m = (float *)(uintptr_t)r->ptrs[4 * c + 2] + o;
+      float *v = (float *)(uintptr_t)r->ptrs[4 * c + 3] + o;
+      adamw_span(e - s, w, (const float *)(uintptr_t)r->ptrs[4 * c + 1] + o, m, v, w, m, v, r->fd,
+                 r->fs, r->fr, r->b1, r->b2, r->c1, r->c2, r->fe);
     }
     base += r->sizes[c];
   }
@@ -108,17 +113,8 @@ void adamw_step(int32_t n, const float *restrict w, const float *restrict g,
                 const float *restrict m, const float *restrict v, float *restrict w2,
                 float *restrict m2, float *restrict v2, double decay, double step, double root,
                 double beta1, double beta2, double eps) {
-  const float fd = (float)decay, fs = (float)step, fr = (float)root;
-  const float b1 = (float)beta1, b2 = (float)beta2, c1 = (float)(1 - beta1),
-              c2 = (float)(1 - beta2), fe = (float)eps;
-#pragma omp simd
-  for (int32_t i = 0; i < n; i++) {
-    const float gi = g[i];
-    const float mi = b1 * m[i] + c1 * gi, vi = b2 * v[i] + c2 * gi * gi;
-    m2[i] = mi;
-    v2[i] = vi;
-    w2[i] = w[i] * fd - (fs * mi) / (sqrtf(vi) * fr + fe);
-  }
+  adamw_span(n, w, g, m, v, w2, m2, v2, (float)decay, (float)step, (float)root, (float)beta1,
+             (float)beta2, (float)(1 - beta1), (float)(1 - beta2), (float)eps);
 }
 
 /*
