@@ -114,18 +114,28 @@ export type Norm = { g: tf.Tensor; b: tf.Tensor };
 const denseOp = tf.customGrad((x, W, b, save) => {
   (save as tf.GradSaveFunc)([x as tf.Tensor, W as tf.Tensor]);
   return {
-    value: affine(x as tf.Tensor2D, W as tf.Tensor2D, b as tf.Tensor1D) ??
-      tf.add(tf.matMul(x as tf.Tensor2D, W as tf.Tensor2D), b as tf.Tensor),
+    value: affineValue(x as tf.Tensor, W as tf.Tensor, b as tf.Tensor),
     gradFunc: (dy: tf.Tensor | tf.Tensor[], saved: tf.Tensor[]) => {
       const [xs, Ws] = saved as [tf.Tensor2D, tf.Tensor2D];
       const g = dy as tf.Tensor2D;
-      if (transposedProductsAreSlow()) {
-        return [tf.matMul(g, tf.transpose(Ws)), tf.matMul(tf.transpose(xs), g), columnSums(g)];
-      }
-      return [tf.matMul(g, Ws, false, true), tf.matMul(xs, g, true, false), columnSums(g)];
+      const dx = transposedProductsAreSlow()
+        ? tf.matMul(g, tf.transpose(Ws))
+        : tf.matMul(g, Ws, false, true);
+      return [dx, weightGradient(xs, g), columnSums(g)];
     },
   };
 });
+
+/** x·W + b: one BLAS call with its bias where there is BLAS, else a product and an add. */
+function affineValue(x: tf.Tensor, W: tf.Tensor, b: tf.Tensor): tf.Tensor {
+  return affine(x as tf.Tensor2D, W as tf.Tensor2D, b as tf.Tensor1D) ??
+    tf.add(tf.matMul(x as tf.Tensor2D, W as tf.Tensor2D), b);
+}
+
+/** xᵀ·g, the weight's gradient (transposed explicitly where transposed products are slow). */
+function weightGradient(x: tf.Tensor2D, g: tf.Tensor2D): tf.Tensor {
+  return transposedProductsAreSlow() ? tf.matMul(tf.transpose(x), g) : tf.matMul(x, g, true, false);
+}
 
 export const dense = (p: Dense, x: tf.Tensor): tf.Tensor2D => denseOp(x, p.W, p.b) as tf.Tensor2D;
 
@@ -139,14 +149,10 @@ export function denseOnData(p: Dense, x: tf.Tensor): tf.Tensor2D {
     // Saved, not captured: x may be an intermediate that the forward pass's scope disposes.
     (save as tf.GradSaveFunc)([x]);
     return {
-      value: affine(x as tf.Tensor2D, W as tf.Tensor2D, b as tf.Tensor1D) ??
-        tf.add(tf.matMul(x as tf.Tensor2D, W as tf.Tensor2D), b as tf.Tensor),
+      value: affineValue(x, W as tf.Tensor, b as tf.Tensor),
       gradFunc: (dy: tf.Tensor | tf.Tensor[], saved: tf.Tensor[]) => {
-        const xs = saved[0] as tf.Tensor2D, g = dy as tf.Tensor2D;
-        const dW = transposedProductsAreSlow()
-          ? tf.matMul(tf.transpose(xs), g)
-          : tf.matMul(xs, g, true, false);
-        return [dW, columnSums(g)];
+        const g = dy as tf.Tensor2D;
+        return [weightGradient(saved[0] as tf.Tensor2D, g), columnSums(g)];
       },
     };
   })(p.W, p.b) as tf.Tensor2D;

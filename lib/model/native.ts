@@ -122,11 +122,11 @@ function cpuId(): string {
 }
 
 /**
- * Threads a C kernel may use: OMP_NUM_THREADS, else OPENBLAS_NUM_THREADS (what parallel folds and
- * sweep workers set to divide the cores), else every core.
+ * Threads a C kernel may use: OPENBLAS_NUM_THREADS where set (parallel folds and sweep workers set
+ * it to divide the cores, `blasThreadsEnv`), else every core.
  */
 export function hostThreads(): number {
-  const set = Number(Deno.env.get("OMP_NUM_THREADS") ?? Deno.env.get("OPENBLAS_NUM_THREADS"));
+  const set = Number(Deno.env.get("OPENBLAS_NUM_THREADS"));
   return set >= 1 ? Math.floor(set) : navigator.hardwareConcurrency || 1;
 }
 
