@@ -566,6 +566,36 @@ for (const preset of ["paper", "released"] as const) {
   });
 }
 
+Deno.test("checkpoints follow --checkpoint-every: after each epoch at 0, else only at the call's last epoch within the interval", async () => {
+  const [, ...train] = prepared();
+  /** The epoch the fold's checkpoint on disk holds (0: none yet), read from its header. */
+  const savedEpoch = (dir: string) => {
+    const f = [...Deno.readDirSync(dir)].find((e) => e.name.endsWith(".ckpt"));
+    if (!f) return 0;
+    const buf = Deno.readFileSync(join(dir, f.name));
+    const n = new DataView(buf.buffer).getUint32(0, true);
+    return JSON.parse(new TextDecoder().decode(buf.subarray(4, 4 + n))).meta.epoch as number;
+  };
+  for (const [every, expected] of [[0, [1, 2, 3]], [3600, [0, 0, 3]]] as const) {
+    const dir = tempDir();
+    const seen: number[] = [];
+    (await spahgcMethod({
+      config: { hidden: 8, heads: 2, layers: 2, seed: 4 },
+      graph: { Q: 3, K: 3 },
+      backend: "cpu",
+      epochs: 5,
+      stopAfterEpochs: 3,
+      checkpointDir: dir,
+      checkpointEverySeconds: every,
+      // The progress line of an epoch comes after that epoch's checkpoint, if any.
+      progress: (l) => /epoch \d\/5 loss/.test(l) && seen.push(savedEpoch(dir)),
+    }).fit(train, 6, 5)).dispose?.();
+    assert.deepEqual(seen, expected, `--checkpoint-every ${every}`);
+    const best = [...Deno.readDirSync(dir)].filter((e) => e.name.endsWith(".best"));
+    assert.equal(best.length, 1, "the best epoch's weights are saved with the checkpoint");
+  }
+});
+
 Deno.test("a fold with a single training slice trains (self bank, fixed epochs) and says so", async () => {
   const [test, one] = prepared();
   const p = await spahgcMethod({

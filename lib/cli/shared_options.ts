@@ -181,6 +181,13 @@ export const METHOD_OPTIONS = {
       "trained methods: auto (default: wasm-blas, else wasm) | wasm-blas | wasm | cpu | webgpu | tensorflow",
   },
   seed: { type: "integer", min: 0, max: 2 ** 31, help: "trained methods: seed, default 0" },
+  "checkpoint-every": {
+    type: "number",
+    min: 0,
+    max: 86400,
+    help:
+      "spahgc: seconds of training between checkpoints (default 60; 0 = every epoch); a fold's last epoch is always saved",
+  },
   selection: {
     type: "string",
     choices: SELECTIONS,
@@ -297,6 +304,7 @@ export function spahgcOptions(o: Options): SpaHGCOptions {
       ...(order ? { order } : {}),
     },
     epochs: o.int("epochs"),
+    checkpointEverySeconds: o.num("checkpoint-every"),
     backend: o.choice("backend", BACKEND_NAMES),
     selection: o.choice("selection", SELECTIONS),
   };

@@ -492,8 +492,11 @@ export class SpaHGCTrainer {
     };
   }
 
-  /** All state needed to resume: weights, optimiser moments, target encoder, step. */
-  async state(): Promise<
+  /**
+   * The trained weights alone (a quarter of `state()`): what prediction needs, and what the
+   * best epoch keeps. `restore` takes it as it takes a full state.
+   */
+  async weights(): Promise<
     { names: string[]; shapes: number[][]; data: Float32Array[]; step: number }
   > {
     const names: string[] = [], shapes: number[][] = [], data: Float32Array[] = [];
@@ -502,6 +505,14 @@ export class SpaHGCTrainer {
       shapes.push(v.shape);
       data.push(await v.data() as Float32Array);
     }
+    return { names, shapes, data, step: this.step };
+  }
+
+  /** All state needed to resume: weights, optimiser moments, target encoder, step. */
+  async state(): Promise<
+    { names: string[]; shapes: number[][]; data: Float32Array[]; step: number }
+  > {
+    const { names, shapes, data } = await this.weights();
     // The step count is stored as float32 (exact below 2^24 steps).
     for (const o of await this.optimizer.state()) {
       names.push(`o:${o.name}`);
@@ -534,8 +545,11 @@ export class SpaHGCTrainer {
         this.frozen?.set(n.slice(2), tf.keep(t));
       }
     });
-    this.optimizer.restore(opt);
-    this.step = s.step;
+    // A weights-only state (`weights()`) leaves the optimiser and the step count where they are.
+    if (opt.length) {
+      this.optimizer.restore(opt);
+      this.step = s.step;
+    }
   }
 
   dispose(): void {

@@ -87,6 +87,14 @@ export interface SpaHGCOptions {
   backend?: BackendName;
   /** Folder for per-fold checkpoints (resume); none = no checkpoints. */
   checkpointDir?: string;
+  /**
+   * Seconds of training between two checkpoints (default 60; 0 = after every epoch). The last
+   * epoch of a call is always saved, so a finished or time-sliced fold loses nothing; a killed
+   * one repeats at most this much. A checkpoint is the weights, the optimiser's moments and the
+   * frozen target encoder, 89 MB at the default size: writing it after every epoch cost
+   * 0.2–0.4 s against a 0.65 s epoch here.
+   */
+  checkpointEverySeconds?: number;
   /** Stop after this many epochs in this call (time-sliced runs; a later call resumes). */
   stopAfterEpochs?: number;
   progress?: (line: string) => void;
@@ -296,7 +304,10 @@ export function spahgcMethod(o: SpaHGCOptions = {}): Method {
       const ckpt = o.checkpointDir ? join(o.checkpointDir, `spahgc-${key}.ckpt`) : undefined;
       const bestPath = o.checkpointDir ? join(o.checkpointDir, `spahgc-${key}.best`) : undefined;
       let meta: Checkpoint = { epoch: 0, best: { epoch: 0, pcc: -Infinity }, history: [] };
-      let bestState: Awaited<ReturnType<SpaHGCTrainer["state"]>> | undefined;
+      // The best epoch's weights (what prediction needs, not the optimiser's state), held in
+      // memory and written beside each checkpoint whose `best` names them.
+      let bestState: Awaited<ReturnType<SpaHGCTrainer["weights"]>> | undefined;
+      let bestUnsaved = false;
       if (ckpt && exists(ckpt)) {
         const loaded = loadState(ckpt);
         trainer.restore(loaded.state);
@@ -306,6 +317,8 @@ export function spahgcMethod(o: SpaHGCOptions = {}): Method {
       }
       const selector = new EpochSelector(epochs, meta.best);
       const t0 = performance.now();
+      const saveEvery = 1000 * (o.checkpointEverySeconds ?? 60);
+      let savedAt = t0;
       const lastEpoch = Math.min(epochs, meta.epoch + (o.stopAfterEpochs ?? Infinity));
       for (let epoch = meta.epoch + 1; epoch <= lastEpoch; epoch++) {
         const te = performance.now();
@@ -325,14 +338,21 @@ export function spahgcMethod(o: SpaHGCOptions = {}): Method {
           valPcc = sliceMetrics(await trainer.net.predict(valGraph), val.y, val.n, G).pcc;
           if (selector.offer(epoch, valPcc)) {
             meta.best = selector.best;
-            bestState = await trainer.state();
-            if (bestPath) saveState(bestPath, meta, bestState);
+            bestState = await trainer.weights();
+            bestUnsaved = true;
           }
         }
         const seconds = (performance.now() - te) / 1000;
         meta.history.push({ epoch, loss, valPcc, seconds });
         meta.epoch = epoch;
-        if (ckpt) saveState(ckpt, meta, await trainer.state());
+        if (ckpt && (epoch === lastEpoch || performance.now() - savedAt >= saveEvery)) {
+          // The best weights first: a checkpoint on disk never names a best epoch whose weights
+          // are not there (a crash between the two writes replays from the older checkpoint).
+          if (bestPath && bestState && bestUnsaved) saveState(bestPath, meta, bestState);
+          bestUnsaved = false;
+          saveState(ckpt, meta, await trainer.state());
+          savedAt = performance.now();
+        }
         const done = epoch - (meta.history[0]?.epoch ?? 1) + 1;
         const eta = ((performance.now() - t0) / 1000 / done) * (epochs - epoch);
         const bar = "█".repeat(Math.round((20 * epoch) / epochs)).padEnd(20, "·");

@@ -50,7 +50,13 @@ export interface RunConfig {
 }
 
 /** Fields of `SpaHGCOptions` that steer how a run is executed, not what it computes. */
-const EXECUTION_ONLY = ["progress", "checkpointDir", "stopAfterEpochs", "backend"] as const;
+const EXECUTION_ONLY = [
+  "progress",
+  "checkpointDir",
+  "checkpointEverySeconds",
+  "stopAfterEpochs",
+  "backend",
+] as const;
 
 /** The configuration with every default filled in, as it is recorded and hashed. */
 export function normalizeRunConfig(c: RunConfig) {
