@@ -7,11 +7,16 @@
  *     WebGPU backend) bundled into one file by `deno bundle`;
  *   - `slices.bin`: the prepared slices (features, targets, coordinates; `bench/gpu/slices.ts`);
  *   - `run.sh`: unpacks Deno to $TMPDIR once and runs the bundle on the slices;
+ *   - with `--released DIR` (default $SPAHGC_RELEASED: a clone of wenwenmin/SpaHGC, or a folder
+ *     of its files): the authors' model files, unmodified, in `released/`, with
+ *     `authors_epoch.py` and its torch_scatter stand-in, so `run.sh authors` times their model
+ *     over the same graphs as `run.sh --mode epoch` times ours (PyTorch and PyG are on the GPU
+ *     machine; the released files never enter the project's history, only this ignored folder);
  *   - `manifest.json`: how it was made and the sizes.
  * Run there: `sh .gpu_pack/run.sh --backend webgpu --epochs 200` (carry `.gpu_pack`).
  *
  * Options: --dataset NAME (her2st), --slices A,B,… (the dataset's study slices), --out DIR,
- * --compress xz|gzip (xz; gzip is faster to build and larger).
+ * --compress xz|gzip (xz; gzip is faster to build and larger), --released DIR.
  */
 import { parseArgs } from "node:util";
 import { join } from "node:path";
@@ -32,6 +37,7 @@ const { values } = parseArgs({
     slices: { type: "string" },
     out: { type: "string", default: join(PROJECT_ROOT, ".gpu_pack") },
     compress: { type: "string", default: "xz" },
+    released: { type: "string", default: Deno.env.get("SPAHGC_RELEASED") },
   },
 });
 const out = values.out;
@@ -91,6 +97,56 @@ run(Deno.execPath(), [
   join(PROJECT_ROOT, "bench/gpu/run.ts"),
 ]);
 
+// 2b. The authors' side, when their code is at hand: their five model files as they are, and our
+// driver (bench/gpu/authors_epoch.py) with the stand-in it falls back on.
+const RELEASED_FILES = ["model.py", "CNDA.py", "CNAP.py", "heteroconv.py", "utils.py"];
+for (const old of ["released", "standin", "authors_epoch.py"]) {
+  try {
+    Deno.removeSync(join(out, old), { recursive: true });
+  } catch { /* not there: a first build */ }
+}
+let released: { source: string; commit: string | null } | null = null;
+if (values.released) {
+  const src = values.released;
+  const isGit = (() => {
+    try {
+      Deno.statSync(join(src, "model.py"));
+      return false;
+    } catch {
+      return true;
+    }
+  })();
+  const git = (args: string[]) =>
+    new Deno.Command("git", { args: ["-C", src, ...args], stdout: "piped", stderr: "piped" })
+      .outputSync();
+  Deno.mkdirSync(join(out, "released"), { recursive: true });
+  for (const f of RELEASED_FILES) {
+    if (!isGit) Deno.copyFileSync(join(src, f), join(out, "released", f));
+    else {
+      // A bare mirror or a clone: the file as committed at HEAD.
+      const r = git(["show", `HEAD:${f}`]);
+      if (!r.success) {
+        throw new Error(`--released ${src}: no ${f} at HEAD (a clone of wenwenmin/SpaHGC?)`);
+      }
+      Deno.writeFileSync(join(out, "released", f), r.stdout);
+    }
+  }
+  const head = git(["rev-parse", "HEAD"]);
+  released = {
+    source: src,
+    commit: head.success ? new TextDecoder().decode(head.stdout).trim() : null,
+  };
+  Deno.copyFileSync(
+    join(PROJECT_ROOT, "bench/gpu/authors_epoch.py"),
+    join(out, "authors_epoch.py"),
+  );
+  Deno.mkdirSync(join(out, "standin", "torch_scatter"), { recursive: true });
+  Deno.copyFileSync(
+    join(PROJECT_ROOT, "bench/gpu/standin/torch_scatter/__init__.py"),
+    join(out, "standin", "torch_scatter", "__init__.py"),
+  );
+}
+
 // 3. Deno itself, compressed.
 for (const f of ["deno.xz", "deno.gz"]) {
   try {
@@ -107,6 +163,9 @@ Deno.writeTextFileSync(
   `#!/bin/sh
 # The SpaHGC GPU benchmark, from this folder alone (bench/gpu/pack.ts made it).
 # Usage: sh run.sh [--backend webgpu|cpu] [--epochs 200] [--folds B4,C2] [--selection validation|fixed]
+#        sh run.sh --mode epoch [--backend webgpu] [--epochs 10]   (our epoch, the CPU bench's graphs)
+#        sh run.sh authors [--epochs 10] [--device cuda]           (the authors' model, same graphs)
+#          ($PYTHON: the interpreter with torch and torch_geometric, default python3)
 set -e
 here=$(cd "$(dirname "$0")" && pwd)
 tmp=\${TMPDIR:-/tmp}
@@ -121,13 +180,38 @@ if [ ! -x "$bin" ]; then
   chmod +x "$bin.part" && mv "$bin.part" "$bin"
 fi
 export DENO_NO_UPDATE_CHECK=1 DENO_DIR="$tmp/spahgc-pack-deno-dir" NO_COLOR=1
+if [ "$1" = authors ]; then
+  # The authors' model over the graphs our epoch uses (sh run.sh authors [--epochs 10]
+  # [--device cuda]): the graphs are written by our bundle, then timed by their code.
+  shift
+  if [ ! -f "$here/authors_epoch.py" ]; then
+    echo "run.sh authors: this pack has no authors' side (build it with --released DIR)" >&2
+    exit 2
+  fi
+  graphs="$tmp/spahgc-pack-graphs"
+  "$bin" run -A --no-config "$here/bundle/run.js" --data "$here/slices.bin" --mode epoch \
+    --epochs 0 --graphs-out "$graphs" > /dev/null
+  exec "\${PYTHON:-python3}" "$here/authors_epoch.py" "$graphs" "$@"
+fi
 exec "$bin" run -A --no-config "$here/bundle/run.js" --data "$here/slices.bin" "$@"
 `,
 );
 
 // 5. What it is.
 const size = (f: string) => Deno.statSync(join(out, f)).size;
-const files = ["run.sh", "slices.bin", "bundle/run.js", binary.replace(/^.*\//, "")];
+const files = [
+  "run.sh",
+  "slices.bin",
+  "bundle/run.js",
+  binary.replace(/^.*\//, ""),
+  ...(released
+    ? [
+      ...RELEASED_FILES.map((f) => `released/${f}`),
+      "authors_epoch.py",
+      "standin/torch_scatter/__init__.py",
+    ]
+    : []),
+];
 const manifest = {
   name: "gpu_pack",
   createdAt: new Date().toISOString(),
@@ -135,6 +219,7 @@ const manifest = {
   slices: names,
   genes: genes.length,
   deno: Deno.version.deno,
+  released,
   ...softwareProvenance(),
   bytes: Object.fromEntries(files.map((f) => [f, size(f)])),
   totalMiB: files.reduce((a, f) => a + size(f), 0) / 2 ** 20,
