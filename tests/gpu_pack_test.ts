@@ -231,3 +231,39 @@ Deno.test({
     assert.ok(rep.lastLosses.every(Number.isFinite), JSON.stringify(rep.lastLosses));
   },
 });
+
+Deno.test("bench/gpu/device.sh runs every step from the pack and keeps going past a failed one", () => {
+  pack();
+  const out = tempDir(), path = tempDir();
+  for (const m of ["torch_geometric", "timm"]) {
+    if (exists(join(SHIM, m))) Deno.symlinkSync(join(SHIM, m), join(path, m));
+  }
+  const r = new Deno.Command("sh", {
+    args: [join(PROJECT_ROOT, "bench/gpu/device.sh")],
+    cwd: away,
+    clearEnv: true,
+    env: {
+      PATH: "/usr/bin:/bin",
+      HOME: away,
+      TMPDIR: away,
+      PACK: join(away, "pack"),
+      OUT: out,
+      BACKEND: "cpu",
+      TORCH_DEVICE: "cpu",
+      EPOCHS: "1",
+      FOLD_EPOCHS: "1",
+      FOLDS: "P2_S1",
+      PYTHONPATH: path,
+      PYTHONDONTWRITEBYTECODE: "1",
+    },
+    stdout: "piped",
+    stderr: "piped",
+  }).outputSync();
+  const said = new TextDecoder().decode(r.stdout);
+  assert.ok(r.success, said + new TextDecoder().decode(r.stderr));
+  const read = (name: string) => JSON.parse(Deno.readTextFileSync(join(out, `${name}.json`)));
+  assert.equal(read("ours_epoch").mode, "epoch");
+  assert.deepEqual(read("folds").folds.map((f: { test: string }) => f.test), ["P2_S1"]);
+  if (authorsMissing.length) assert.match(said, /authors_epoch: failed/);
+  else assert.equal(read("authors_epoch").measurement, "authors-train-epoch");
+});
