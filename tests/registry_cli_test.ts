@@ -165,6 +165,7 @@ Deno.test("CLI: SpaHGC's preset and switch flags are checked before any data is 
   usage(["--target-scale", "minmax"], /--target-scale.*fold.*section/);
   usage(["--graph-order", "random"], /--graph-order.*shuffled.*fixed/);
   usage(["--architecture", "v2"], /--architecture.*paper.*released/);
+  usage(["--checkpoint-every", "hourly"], /--checkpoint-every hourly: expected a number in \[0, 86400\]/);
   // Nothing was written for a refused command.
   assert.equal([...Deno.readDirSync(out)].length, 0);
   // Help lists the switches.
@@ -178,6 +179,7 @@ Deno.test("CLI: SpaHGC's preset and switch flags are checked before any data is 
       "--architecture",
       "--ts",
       "--rs",
+      "--checkpoint-every",
     ]
   ) {
     assert.ok(help.includes(f), f);
