@@ -165,7 +165,10 @@ Deno.test("CLI: SpaHGC's preset and switch flags are checked before any data is 
   usage(["--target-scale", "minmax"], /--target-scale.*fold.*section/);
   usage(["--graph-order", "random"], /--graph-order.*shuffled.*fixed/);
   usage(["--architecture", "v2"], /--architecture.*paper.*released/);
-  usage(["--checkpoint-every", "hourly"], /--checkpoint-every hourly: expected a number in \[0, 86400\]/);
+  usage(
+    ["--checkpoint-every", "hourly"],
+    /--checkpoint-every hourly: expected a number in \[0, 86400\]/,
+  );
   // Nothing was written for a refused command.
   assert.equal([...Deno.readDirSync(out)].length, 0);
   // Help lists the switches.
@@ -263,7 +266,10 @@ Deno.test("CLI options are typed: integers, ranges and choices are checked befor
     /--epochs 2\.5: expected an integer in \[1, 100000\]/,
   );
   usage(["train", "synthetic", "--alpha", "1.5"], /--alpha 1\.5: expected a number in \[0, 1\]/);
-  usage(["train", "synthetic", "--split", "donor"], /--split donor: expected slice, patient or dataset/);
+  usage(
+    ["train", "synthetic", "--split", "donor"],
+    /--split donor: expected slice, patient or dataset/,
+  );
   usage(["cluster", "RUN", "--k", "1"], /--k 1: expected an integer in \[2, ∞\]/);
   usage(["sweep", "spec.json", "--retries", "x"], /--retries x: expected an integer/);
   usage(["train", "synthetic", "--no-such-flag"], /Unknown option '--no-such-flag'/);
