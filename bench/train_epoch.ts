@@ -16,7 +16,8 @@ import { DATASETS, readHer2st, resolveDatasetDir, WarningLog } from "../lib/mod.
 import { selectGenes } from "../lib/preprocess/hvg.ts";
 import { expressionTarget } from "../lib/preprocess/normalize.ts";
 import { builtinExtractor, sliceFeatures } from "../lib/features/extractors.ts";
-import { buildBank, buildGraph, type GraphSlice, toGraphSlice } from "../lib/graph/hetero.ts";
+import { type GraphSlice, toGraphSlice } from "../lib/graph/hetero.ts";
+import { epochGraphs } from "./gpu/epoch_graphs.ts";
 import { deviceDescription, tf, useBackend } from "../lib/model/backend.ts";
 import { loadBlas } from "../lib/model/blas.ts";
 import { graphTensors, SpaHGCTrainer } from "../lib/model/spahgc.ts";
@@ -46,15 +47,12 @@ for (const name of ["C2", "C3", "C4", "C5", "C6"]) {
   slices.push(toGraphSlice(s, e.data, expressionTarget(s.counts, genes.map((g) => col.get(g)!))));
 }
 ex.close();
-const graphs = slices.map((t) => {
-  const g = buildGraph(t, buildBank(slices.filter((s) => s !== t), [t.name, "B4"]), preset.graph);
-  return {
-    t: graphTensors(g),
-    y: tf.keep(tf.tensor2d(t.expression!, [t.n, genes.length])),
-    nT: g.target.n,
-    nR: g.reference.n,
-  };
-});
+const graphs = epochGraphs(slices, "B4", preset.graph).map(({ graph: g, y }) => ({
+  t: graphTensors(g),
+  y: tf.keep(tf.tensor2d(y, [g.target.n, genes.length])),
+  nT: g.target.n,
+  nR: g.reference.n,
+}));
 const trainer = new SpaHGCTrainer({
   ...preset.config,
   dim: slices[0].features.length / slices[0].n,

@@ -12,25 +12,15 @@
 import assert from "node:assert/strict";
 import { join } from "node:path";
 import { PROJECT_ROOT } from "../lib/paths.ts";
-import { PYTHON, tempDir } from "./helpers.ts";
+import { PYTHON, pythonHas, tempDir } from "./helpers.ts";
+import { exists } from "../lib/io/files.ts";
 import { readPackedSlices } from "../bench/gpu/slices.ts";
 import { epochGraphs } from "../bench/gpu/epoch_graphs.ts";
+import { toGraphSlice } from "../lib/graph/hetero.ts";
 import { SPAHGC_DEFAULT_PRESET, SPAHGC_PRESETS } from "../lib/model/spahgc_method.ts";
 
 const RELEASED = Deno.env.get("SPAHGC_RELEASED");
 const SHIM = join(PROJECT_ROOT, "..", "shared", "anchor", "shim");
-const pythonHas = (mod: string) => {
-  try {
-    return new Deno.Command(PYTHON, {
-      args: ["-c", `import ${mod}`],
-      stdout: "null",
-      stderr: "null",
-    })
-      .outputSync().success;
-  } catch {
-    return false;
-  }
-};
 const HAVE_TORCH = pythonHas("torch");
 const HAVE_NUMPY = pythonHas("numpy");
 const authorsMissing = [
@@ -42,15 +32,6 @@ if (authorsMissing.length) {
   console.warn(
     `the authors' side of the GPU pack is not run here: no ${authorsMissing.join(", ")}`,
   );
-}
-
-function exists(path: string): boolean {
-  try {
-    Deno.statSync(path);
-    return true;
-  } catch {
-    return false;
-  }
 }
 
 /** The pack in its own folder, moved away from the project; run.sh's arguments → its stdout. */
@@ -130,7 +111,11 @@ Deno.test("the pack times our epoch over the bench's graphs and writes them as t
   assert.ok(rep.secondsPerEpoch > 0 && rep.epochsTimed === 1, JSON.stringify(rep));
   // The same graphs, built here from the pack's slices, against what Python reads from the files.
   const slices = readPackedSlices(Deno.readFileSync(join(away, "pack", "slices.bin")));
-  const built = epochGraphs(slices, "P1_S1", SPAHGC_PRESETS[SPAHGC_DEFAULT_PRESET].graph);
+  const built = epochGraphs(
+    slices.map((s) => toGraphSlice(s.slice, s.x, s.y)),
+    "P1_S1",
+    SPAHGC_PRESETS[SPAHGC_DEFAULT_PRESET].graph,
+  );
   if (!HAVE_NUMPY) {
     console.warn("python3-numpy missing: the Python reader of the graphs is not checked");
     return;

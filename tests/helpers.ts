@@ -6,7 +6,8 @@ import { DATASETS, PROJECT_ROOT, resolveDatasetDir } from "../lib/mod.ts";
 /** Debian's interpreter (with python3-anndata/scipy from the bootstrap), not a pyenv shim. */
 export const PYTHON = "/usr/bin/python3";
 
-function pythonHas(mods: string): boolean {
+/** Whether Debian's python3 imports these modules (a comma list). */
+export function pythonHas(mods: string): boolean {
   try {
     return new Deno.Command(PYTHON, {
       args: ["-c", `import ${mods}`],

@@ -16,10 +16,10 @@ import {
   buildBank,
   buildGraph,
   type GraphParams,
+  type GraphSlice,
   type HeteroGraph,
-  toGraphSlice,
 } from "../../lib/graph/hetero.ts";
-import type { PreparedSlice } from "../../lib/model/method.ts";
+import { copyColumns } from "../../lib/model/layers.ts";
 
 export interface EpochGraph {
   graph: HeteroGraph;
@@ -27,21 +27,24 @@ export interface EpochGraph {
   y: Float32Array;
 }
 
-/** Each slice but `test` as a target, against a bank of the other training slices. */
+/**
+ * Each slice (with its expression) as a target against a bank of the others; `test`, the fold's
+ * held-out slice, is never a target nor in a bank (it may be absent from `slices`).
+ */
 export function epochGraphs(
-  slices: PreparedSlice[],
+  slices: GraphSlice[],
   test: string,
   params: GraphParams,
 ): EpochGraph[] {
-  if (!slices.some((s) => s.name === test)) {
-    throw new Error(`no slice ${test} among ${slices.map((s) => s.name).join(", ")}`);
-  }
-  const gs = slices.filter((s) => s.name !== test).map((s) => toGraphSlice(s.slice, s.x, s.y));
+  const gs = slices.filter((s) => s.name !== test);
   if (gs.length < 2) throw new Error("the epoch needs at least two slices besides the test slice");
-  return gs.map((t) => ({
-    graph: buildGraph(t, buildBank(gs.filter((s) => s !== t), [t.name, test]), params),
-    y: slices.find((s) => s.name === t.name)!.y,
-  }));
+  return gs.map((t) => {
+    if (!t.expression) throw new Error(`slice ${t.name} has no expression to train on`);
+    return {
+      graph: buildGraph(t, buildBank(gs.filter((s) => s !== t), [t.name, test]), params),
+      y: t.expression,
+    };
+  });
 }
 
 /**
@@ -69,10 +72,7 @@ export function writeGraphs(dir: string, graphs: EpochGraph[]): void {
   graphs.forEach(({ graph: g, y }, i) => {
     const d = g.target.dim, G = g.reference.genes, nR = g.reference.n;
     const reference = new Float32Array(nR * (d + G));
-    for (let r = 0; r < nR; r++) {
-      reference.set(g.reference.features.subarray(r * d, (r + 1) * d), r * (d + G));
-      reference.set(g.reference.expression.subarray(r * G, (r + 1) * G), r * (d + G) + d);
-    }
+    copyColumns(reference, [g.reference.features, g.reference.expression], [d, G], false);
     const edges = {
       ts: edgeIndex(g.ts.index, g.ts.degree),
       cs: edgeIndex(g.cs.index, g.cs.degree),

@@ -29,6 +29,7 @@ import { builtinExtractor, sliceFeatures } from "../../lib/features/extractors.t
 import type { PreparedSlice } from "../../lib/model/method.ts";
 import { softwareProvenance } from "../../lib/provenance/manifest.ts";
 import { packSlices } from "./slices.ts";
+import { exists } from "../../lib/io/files.ts";
 
 const { values } = parseArgs({
   args: Deno.args,
@@ -108,14 +109,7 @@ for (const old of ["released", "standin", "authors_epoch.py"]) {
 let released: { source: string; commit: string | null } | null = null;
 if (values.released) {
   const src = values.released;
-  const isGit = (() => {
-    try {
-      Deno.statSync(join(src, "model.py"));
-      return false;
-    } catch {
-      return true;
-    }
-  })();
+  const isGit = !exists(join(src, "model.py"));
   const git = (args: string[]) =>
     new Deno.Command("git", { args: ["-C", src, ...args], stdout: "piped", stderr: "piped" })
       .outputSync();

@@ -26,6 +26,7 @@ import type { PreparedSlice } from "../../lib/model/method.ts";
 import { sliceMetrics } from "../../lib/eval/metrics.ts";
 import { readPackedSlices } from "./slices.ts";
 import { epochGraphs, writeGraphs } from "./epoch_graphs.ts";
+import { toGraphSlice } from "../../lib/graph/hetero.ts";
 
 const { values } = parseArgs({
   args: Deno.args,
@@ -90,7 +91,12 @@ console.log(JSON.stringify({
 async function epochMode() {
   const preset = SPAHGC_PRESETS[SPAHGC_DEFAULT_PRESET];
   const test = tests[0];
-  const built = epochGraphs(slices, test, preset.graph);
+  if (!slices.some((s) => s.name === test)) throw new Error(`no slice ${test} in ${values.data}`);
+  const built = epochGraphs(
+    slices.map((s) => toGraphSlice(s.slice, s.x, s.y)),
+    test,
+    preset.graph,
+  );
   if (values["graphs-out"]) writeGraphs(values["graphs-out"], built);
   const epochs = Number(values.epochs ?? 10);
   const times: number[] = [];

@@ -175,7 +175,12 @@ function columnSums(g: tf.Tensor2D): tf.Tensor {
 }
 
 /** Copies rows of `parts` side by side into `out` (widths summing to out's), or back when `split`. */
-function copyColumns(out: Float32Array, parts: Float32Array[], widths: number[], split: boolean) {
+export function copyColumns(
+  out: Float32Array,
+  parts: Float32Array[],
+  widths: number[],
+  split: boolean,
+) {
   const F = widths.reduce((a, b) => a + b, 0), n = F ? out.length / F : 0;
   for (let i = 0; i < n; i++) {
     let at = i * F;

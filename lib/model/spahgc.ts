@@ -13,6 +13,7 @@ import { Rng } from "../util/random.ts";
 import type { HeteroGraph } from "../graph/hetero.ts";
 import {
   concatColumns,
+  copyColumns,
   type Dense,
   dense,
   type DenseInit,
@@ -122,10 +123,7 @@ export function graphTensors(g: HeteroGraph, shuffleSeed?: number): GraphTensors
     yR = new Float32Array(nR * M);
     perm.forEach((p, i) => yR.set(g.reference.expression.subarray(p * M, (p + 1) * M), i * M));
   }
-  for (let r = 0; r < nR; r++) {
-    hR.set(g.reference.features.subarray(r * d, (r + 1) * d), r * (d + M));
-    hR.set(yR.subarray(r * M, (r + 1) * M), r * (d + M) + d);
-  }
+  copyColumns(hR, [g.reference.features, yR], [d, M], false);
   const t: GraphTensors = {
     nT: g.target.n,
     nR,
