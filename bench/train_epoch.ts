@@ -10,7 +10,9 @@
  * - `floorSeconds`: those products replayed back to back through the same BLAS, shape by shape,
  *   on the same cores — the epoch's time if everything but its products cost nothing;
  * - `blasGflopsBefore/After`: the throughput of one common shape before and after the epochs, so
- *   a slow run can be told apart from a busy machine (this shared host's throughput varies).
+ *   a slow run can be told apart from a busy machine (this shared host's throughput varies);
+ * - `optimizerSecondsPerEpoch`, `targetViewSecondsPerEpoch`: the trainer's own clocks around
+ *   AdamW and the second view, and `floorWithOptimizerSeconds`: the floor plus AdamW's update.
  */
 import { DATASETS, readHer2st, resolveDatasetDir, WarningLog } from "../lib/mod.ts";
 import { selectGenes } from "../lib/preprocess/hvg.ts";
@@ -110,9 +112,11 @@ function replayFloor(): { seconds: number; gflop: number } {
 await trainer.trainStep(graphs[0].t, graphs[0].y); // warm-up (kernel compilation, allocation)
 const blasBefore = blasGflops();
 const times: number[] = [];
+const before = { ...trainer.timings };
 countProducts(true);
 for (let e = 0; e < epochs; e++) times.push(await epoch());
 countProducts(false);
+const perEpoch = (k: keyof typeof before) => (trainer.timings[k] - before[k]) / epochs;
 const blasAfter = blasGflops();
 const floor = blasLib ? replayFloor() : undefined;
 const hwm = Deno.readTextFileSync("/proc/self/status").match(/VmHWM:\s+(\d+) kB/);
@@ -132,8 +136,14 @@ console.log(JSON.stringify({
       productShapes: products.size,
       floorSeconds: floor.seconds,
       floorGflops: floor.gflop / floor.seconds,
+      // The epoch if everything but its products (at the replayed speed) and the optimiser's
+      // update (memory-bound: it reads weights, gradients and both moments and writes three of
+      // them, ~28 bytes a parameter a step) cost nothing.
+      floorWithOptimizerSeconds: floor.seconds + perEpoch("optimizerSeconds"),
     }
     : {}),
+  optimizerSecondsPerEpoch: perEpoch("optimizerSeconds"),
+  targetViewSecondsPerEpoch: perEpoch("targetViewSeconds"),
   epochsTimed: epochs,
   peakRssMiB: hwm ? Number(hwm[1]) / 1024 : null,
   tensors: tf.memory().numTensors,

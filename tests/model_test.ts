@@ -428,6 +428,32 @@ Deno.test("memory stays flat across training steps; frozen and EMA target encode
   yt.dispose();
 });
 
+Deno.test("the trainer's clocks: the second view's time grows only where there is a second view, AdamW's with every step", async () => {
+  const { g, y } = tinyGraph();
+  const gt = graphTensors(g);
+  const yt = tf.tensor2d(y, [12, 5]);
+  for (const masking of ["complementary", "none"] as const) {
+    const tr = new SpaHGCTrainer(tinyConfig({ masking }));
+    assert.deepEqual(tr.timings, { targetViewSeconds: 0, optimizerSeconds: 0 });
+    await tr.trainStep(gt, yt);
+    const first = { ...tr.timings };
+    await tr.trainStep(gt, yt);
+    assert.ok(first.optimizerSeconds > 0, `${masking}: AdamW took no time`);
+    assert.ok(
+      tr.timings.optimizerSeconds > first.optimizerSeconds,
+      `${masking}: AdamW clock stuck`,
+    );
+    if (masking === "none") assert.equal(tr.timings.targetViewSeconds, 0);
+    else {assert.ok(
+        tr.timings.targetViewSeconds > first.targetViewSeconds,
+        "second view clock stuck",
+      );}
+    tr.dispose();
+  }
+  gt.dispose();
+  yt.dispose();
+});
+
 Deno.test("ablations: without CS edges the prediction ignores reference expression; shuffling it changes the prediction", async () => {
   const { g } = tinyGraph();
   const shuffled = graphTensors(g, 5), plain = graphTensors(g);

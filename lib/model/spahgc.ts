@@ -409,6 +409,12 @@ export class SpaHGCTrainer {
   private optimizer: AdamW;
   private frozen?: Map<string, tf.Tensor>;
   step = 0;
+  /**
+   * Seconds spent so far in two parts of `trainStep`, for profiles and the epoch benchmark: the
+   * second view through the target encoder, and the optimiser's update. Both run synchronously on
+   * the CPU backends, so the clock around them is their cost (on WebGPU, their dispatch).
+   */
+  readonly timings = { targetViewSeconds: 0, optimizerSeconds: 0 };
 
   constructor(cfg: SpaHGCConfig, readonly lr = 1e-4, readonly weightDecay = 1e-4) {
     this.net = new SpaHGCNet(cfg);
@@ -436,6 +442,7 @@ export class SpaHGCTrainer {
       const x1 = tf.mul(g.xT, tf.tensor2d(t1, [g.nT, cfg.dim])) as tf.Tensor2D;
       const h1 = tf.mul(g.hR, tf.tensor2d(r1, [g.nR, cfg.dim + cfg.genes])) as tf.Tensor2D;
       // View 2 through the target encoder, outside the tape: no gradient flows into it.
+      const viewStart = performance.now();
       const v2 = useCon
         ? this.net.encode(
           this.targetWeights(),
@@ -445,6 +452,7 @@ export class SpaHGCTrainer {
           seed + 500,
         )
         : undefined;
+      if (v2) this.timings.targetViewSeconds += (performance.now() - viewStart) / 1000;
       const vars = [...this.net.params.vars.values()];
       const { value, grads } = tf.variableGrads(() => {
         const v1 = this.net.encode(this.net.live(), g, x1, h1, seed);
@@ -463,7 +471,9 @@ export class SpaHGCTrainer {
         return total;
       }, vars);
       parts.total = tf.keep(value);
+      const updateStart = performance.now();
       this.optimizer.apply(grads);
+      this.timings.optimizerSeconds += (performance.now() - updateStart) / 1000;
       if (cfg.targetEncoder === "ema" && this.frozen) {
         for (const [k, v] of this.net.params.vars) {
           const old = this.frozen.get(k)!;
