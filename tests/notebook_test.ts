@@ -183,6 +183,44 @@ for (const engine of ["jupyter", "deno"] as const) {
   });
 }
 
+Deno.test({
+  name:
+    "jupyter engine: each cell's last outputs reach the executed copy, which shows the cells as written",
+  ignore: !HAVE_JUPYTER,
+  async fn() {
+    // Without the runner's pause at each cell's end, a notebook like this lost 1–2 of its 24
+    // outputs in most runs under Deno's kernel (see SETTLE in runner.ts).
+    const dir = tempDir();
+    const path = join(dir, "outputs.ipynb");
+    const cells = Array.from({ length: 12 }, (_, i) =>
+      code(
+        `console.log("printed ${i}");\n` +
+          `await Deno.jupyter.display({ "text/plain": "shown ${i}" }, { raw: true });`,
+      ));
+    const written = [...cells, code("const answer = 6 * 7;\nanswer")];
+    Deno.writeTextFileSync(path, JSON.stringify(nb(written)));
+    const r = await runNotebook(path, { engine: "jupyter", outputDir: join(dir, "out") });
+    assert.ok(r.ok, JSON.stringify(r.failures));
+    const executed = JSON.parse(Deno.readTextFileSync(r.executed)) as Notebook;
+    const text = (o: Record<string, unknown>) =>
+      [o.text ?? (o.data as Record<string, unknown>)?.["text/plain"]].flat().join("");
+    executed.cells.slice(0, 12).forEach((c, i) => {
+      const outs = (c.outputs ?? []).map((o) => text(o as Record<string, unknown>).trim());
+      assert.deepEqual(outs, [`printed ${i}`, `shown ${i}`], `cell ${i}`);
+    });
+    // A cell ending in an expression is run as written (its value, sent by the kernel itself, is
+    // beyond a pause's reach: it went missing once in 15 runs, so none is asserted here).
+    assert.deepEqual(
+      executed.cells.map((c) => [c.source].flat().join("")),
+      written.map((c) => c.source),
+    );
+    assert.deepEqual([...Deno.readDirSync(dir)].map((e) => e.name).sort(), [
+      "out",
+      "outputs.ipynb",
+    ]);
+  },
+});
+
 /** The paper notebooks, each in the quick profile, all writing under one temporary figures root. */
 const PAPER_NOTEBOOKS = [...Deno.readDirSync(join(PROJECT_ROOT, "notebooks"))]
   .filter((e) => e.name.endsWith(".ipynb"))
