@@ -14,6 +14,7 @@ import {
   neighbourAttention,
   neighbourhood,
   neighbourMean,
+  nodeUpdate,
   ParamStore,
   reversedEdges,
   setFusedKernels,
@@ -27,6 +28,7 @@ import {
   SpaHGCTrainer,
 } from "../lib/model/spahgc.ts";
 import { nativeStatus, setNativeKernels } from "../lib/model/native.ts";
+import { maskedViews } from "../lib/model/masking.ts";
 import { buildBank, buildGraph, type GraphSlice, PAPER_GRAPH } from "../lib/graph/hetero.ts";
 import { spahgcMethod } from "../lib/model/spahgc_method.ts";
 import { Rng } from "../lib/mod.ts";
@@ -249,6 +251,96 @@ Deno.test("fused kernels (C and TypeScript: message passing, layer norm) equal t
   )
     .slice([3, 0], [1, width]).dataSync();
   assert.ok(row3.every((x) => x === 0));
+});
+
+Deno.test("node update (C, TypeScript) equals the TF.js ops it replaces: sums, mean over relations, LeakyReLU, and gradients", () => {
+  const rng = new Rng(17);
+  const terms = Array.from({ length: 4 }, () => rand(rng, [9, 6]) as tf.Tensor2D);
+  const w = rand(rng, [9, 6]);
+  const [a, b, c, d] = terms;
+  // GraphSAGE + GraphSAGE, GraphSAGE + CNDA, CNDA + GraphSAGE, one relation of each kind.
+  const layouts: tf.Tensor2D[][][] = [[[a, b], [c, d]], [[a, b], [c]], [[a], [b, c]], [[a, b]], [[
+    a,
+  ]]];
+  for (const layout of layouts) {
+    const flat = layout.flat();
+    const label = JSON.stringify(layout.map((r) => r.length));
+    const run = (impl: Implementation) => {
+      useImplementation(impl);
+      const f = (...xs: tf.Tensor[]) => {
+        let at = 0;
+        const rel = layout.map((r) => r.map(() => xs[at++] as tf.Tensor2D));
+        return tf.sum(tf.mul(nodeUpdate(rel), w));
+      };
+      const y = tf.tidy(() => {
+        let at = 0;
+        return nodeUpdate(layout.map((r) => r.map(() => flat[at++]))).dataSync() as Float32Array;
+      });
+      const grads = tf.grads(f)(flat).map((g) => g.dataSync() as Float32Array);
+      return { y, grads };
+    };
+    const ops = run("TF.js ops");
+    for (const impl of IMPLEMENTATIONS.filter((i) => i !== "TF.js ops")) {
+      const got = run(impl);
+      const close = (u: Float32Array, v: Float32Array, what: string) =>
+        u.forEach((x, i) =>
+          assert.ok(
+            Math.abs(x - v[i]) <= 1e-6 * Math.max(1, Math.abs(v[i])),
+            `${impl} ${label} ${what}[${i}]: ${x} vs ${v[i]}`,
+          )
+        );
+      close(got.y, ops.y, "value");
+      got.grads.forEach((g, k) => close(g, ops.grads[k], `gradient of term ${k}`));
+    }
+    // Sanity: the ops' own value, by hand, for the first entry.
+    const sums = layout.map((r) => r.reduce((s, t) => s + t.dataSync()[0], 0));
+    const mean = sums.reduce((s, v) => s + v, 0) / sums.length;
+    assert.ok(Math.abs(ops.y[0] - (mean > 0 ? mean : 0.2 * mean)) < 1e-5, label);
+  }
+  useImplementation("TypeScript kernels");
+  assert.throws(() => nodeUpdate([[a], []]), /at least one term/);
+  for (const t of [...terms, w]) t.dispose();
+});
+
+Deno.test("masked views: C, TypeScript and TF.js ops draw the same masks from the same stream; complementary views split every entry", () => {
+  const x = tf.tensor2d(
+    Float32Array.from({ length: 37 * 11 }, (_, i) => (i % 7 ? Math.sin(i) : -0.5)),
+    [37, 11],
+  );
+  const X = x.dataSync();
+  for (const mode of ["complementary", "random"] as const) {
+    const results = IMPLEMENTATIONS.map((impl) => {
+      useImplementation(impl);
+      const rng = new Rng(5);
+      const [a, b] = maskedViews(rng, x, 0.3, mode);
+      const out = { impl, a: a.dataSync().slice(), b: b.dataSync().slice(), next: rng.nextU32() };
+      a.dispose();
+      b.dispose();
+      return out;
+    });
+    useImplementation("TypeScript kernels");
+    for (const r of results.slice(1)) {
+      assert.deepEqual(r.a, results[0].a, `${mode}: view 1, ${r.impl} vs ${results[0].impl}`);
+      assert.deepEqual(r.b, results[0].b, `${mode}: view 2, ${r.impl} vs ${results[0].impl}`);
+      assert.equal(r.next, results[0].next, `${mode}: generator state after, ${r.impl}`);
+    }
+    const { a, b } = results[0];
+    const kept = a.filter((v) => v !== 0).length / a.length;
+    assert.ok(Math.abs(kept - 0.7) < 0.1, `${mode}: view 1 keeps ${kept}`);
+    if (mode === "complementary") {
+      // Each entry in exactly one view (x has no zeros), and the views sum to x.
+      a.forEach((v, i) => assert.ok((v === 0) !== (b[i] === 0), `entry ${i}`));
+      assert.deepEqual(Float32Array.from(a, (v, i) => v + b[i]), X);
+    } else {
+      // Own draws: some entries are in both views, some in neither.
+      assert.ok(a.some((v, i) => v !== 0 && b[i] !== 0) && a.some((v, i) => v === 0 && b[i] === 0));
+    }
+  }
+  const rng = new Rng(5);
+  const [same1, same2] = maskedViews(rng, x, 0.3, "none");
+  assert.ok(same1 === x && same2 === x, "none: both views are the features");
+  assert.equal(rng.nextU32(), new Rng(5).nextU32(), "none draws nothing");
+  x.dispose();
 });
 
 Deno.test("attention dropout zeroes weights with the given rate and rescales the rest (fused kernels)", () => {

@@ -23,7 +23,9 @@ let fusedAllowed = true;
 export function setFusedKernels(on: boolean): void {
   fusedAllowed = on;
 }
-const fused = () => fusedAllowed && hostKernelsAvailable();
+/** Whether the fused host kernels run now (a CPU backend, and not switched off for a test). */
+export const fusedKernelsActive = () => fusedAllowed && hostKernelsAvailable();
+const fused = fusedKernelsActive;
 
 /** How a dense layer's values start (see `ParamStore.dense`). */
 export type DenseInit =
@@ -220,6 +222,27 @@ export function concatColumns(a: tf.Tensor2D, b: tf.Tensor2D): tf.Tensor2D {
   }))(a, b) as tf.Tensor2D;
 }
 
+registerHostKernel(
+  "SliceColumns",
+  ({ inputs, view, alloc }, { from, width }: { from: number; width: number }) => {
+    const [n, F] = inputs.x.shape;
+    const out = alloc([n, width], false);
+    const X = view(inputs.x), O = view(out);
+    for (let i = 0; i < n; i++) O.set(X.subarray(i * F + from, i * F + from + width), i * width);
+    return out;
+  },
+);
+
+/**
+ * Columns [from, from + width) of data no gradient flows into (a view's expression columns): one
+ * row copy on the CPU backends, where tfjs-wasm's `slice` of a column block took ~0.7 ms at
+ * SpaHGC's sizes (10 calls an epoch).
+ */
+export function dataColumns(x: tf.Tensor2D, from: number, width: number): tf.Tensor2D {
+  if (!fused()) return tf.slice(x, [0, from], [-1, width]);
+  return runHostKernel("SliceColumns", { x }, { from, width })[0] as tf.Tensor2D;
+}
+
 /**
  * Row-wise layer norm: y = (x − mean)/√(var + eps)·g + b, var the population variance (as
  * tf.moments). Outputs y, the normalised x̂ and 1/√(var + eps) per row (both for the gradient).
@@ -344,6 +367,99 @@ const leakyHost = tf.customGrad((x, save) => {
 
 export const leaky = (x: tf.Tensor): tf.Tensor2D =>
   (fused() ? leakyHost(x) : tf.leakyRelu(x, 0.2)) as tf.Tensor2D;
+
+interface NodeUpdateAttrs {
+  /** Terms per relation, in input order. */
+  sizes: number[];
+}
+
+/** LeakyReLU(mean over relations of each relation's summed terms): see `nodeUpdate`. */
+registerHostKernel("NodeUpdate", ({ inputs, view, alloc }, { sizes }: NodeUpdateAttrs) => {
+  const count = sizes.reduce((a, b) => a + b, 0);
+  const terms = Array.from({ length: count }, (_, i) => inputs[`t${i}`]);
+  const y = alloc(terms[0].shape, false);
+  const T = terms.map(view), Y = view(y);
+  const c = nativeKernels();
+  if (c && sizes.length <= 2 && sizes.every((k) => k === 1 || k === 2)) {
+    const [a, b = a, cc = a, d = a] = T;
+    c.node_update(Y.length, sizes.length, sizes[0], sizes[1] ?? 0, a, b, cc, d, Y, 0.2);
+    return y;
+  }
+  // float32 after every operation, as the TF.js ops (`add`, `addN` from zero, `div`) store it.
+  const f = Math.fround;
+  for (let i = 0; i < Y.length; i++) {
+    let total = 0, at = 0;
+    for (const k of sizes) {
+      let s = T[at][i];
+      for (let j = 1; j < k; j++) s = f(s + T[at + j][i]);
+      total = sizes.length === 1 ? s : f(total + s);
+      at += k;
+    }
+    const v = sizes.length === 1 ? total : f(total / sizes.length);
+    Y[i] = v > 0 ? v : 0.2 * v;
+  }
+  return y;
+});
+
+/** Its gradient, one tensor for every term: dy where y > 0, else 0.2·dy; ÷ relations. */
+registerHostKernel(
+  "NodeUpdateGrad",
+  ({ inputs, view, alloc }, { relations }: { relations: number }) => {
+    const out = alloc(inputs.y.shape, false);
+    const Y = view(inputs.y), DY = view(inputs.dy), O = view(out);
+    const c = nativeKernels();
+    if (c && relations <= 2) {
+      c.node_update_grad(Y.length, relations, Y, DY, O, 0.2);
+      return out;
+    }
+    for (let i = 0; i < Y.length; i++) {
+      const g = Y[i] > 0 ? DY[i] : 0.2 * DY[i];
+      O[i] = relations === 1 ? g : Math.fround(g) / relations;
+    }
+    return out;
+  },
+);
+
+/**
+ * A layer's update of one node type (PyG's `HeteroConv` with mean aggregation, then the
+ * activation): LeakyReLU(mean over relations of the relation's message), each message given as
+ * its summed terms (GraphSAGE: the neighbours' term and the root term; CNDA: one). On the CPU
+ * backends one kernel each way, computing what the TF.js ops (`add`, `addN`, `div`, LeakyReLU)
+ * compute, in their order; those ops were ~8 kernels a node type and layer, forward and back.
+ *
+ * @example
+ * ```ts
+ * // targets: GraphSAGE over TS edges (two terms) and CNDA over CS edges (one term)
+ * t = nodeUpdate([[dense(linL, neighbourMean(t, ts)), dense(linR, t)], [dense(to, attention)]]);
+ * ```
+ */
+export function nodeUpdate(relations: tf.Tensor2D[][]): tf.Tensor2D {
+  if (!relations.length || relations.some((terms) => !terms.length)) {
+    throw new Error("nodeUpdate: every relation needs at least one term");
+  }
+  if (!fused()) {
+    const sums = relations.map((terms) => terms.reduce((a, b) => tf.add(a, b) as tf.Tensor2D));
+    return leaky(sums.length === 1 ? sums[0] : tf.div(tf.addN(sums), sums.length));
+  }
+  const sizes = relations.map((terms) => terms.length), n = relations.length;
+  const terms = relations.flat();
+  return tf.customGrad((...args: (tf.Tensor | tf.GradSaveFunc)[]) => {
+    const save = args.pop() as tf.GradSaveFunc;
+    const inputs = Object.fromEntries(args.map((t, i) => [`t${i}`, t as tf.Tensor]));
+    const y = runHostKernel("NodeUpdate", inputs, { sizes })[0];
+    save([y]);
+    return {
+      value: y,
+      gradFunc: (dy: tf.Tensor | tf.Tensor[], saved: tf.Tensor[]) => {
+        const g = runHostKernel("NodeUpdateGrad", { y: saved[0], dy: dy as tf.Tensor }, {
+          relations: n,
+        })[0];
+        // One tensor per term (the engine adds and disposes each separately).
+        return terms.map((_, i) => (i === 0 ? g : tf.clone(g)));
+      },
+    };
+  })(...terms) as tf.Tensor2D;
+}
 
 /** Dropout while training (a seed given); the same masks on every backend (`dropout.ts`). */
 export function dropout(x: tf.Tensor, rate: number, seed: number | undefined): tf.Tensor2D {

@@ -36,6 +36,9 @@ const SYMBOLS = {
   layer_norm_grad: { parameters: [I, I, B, B, B, B, B, B, B], result: "void" },
   leaky_relu: { parameters: [I, B, B, F], result: "void" },
   leaky_relu_grad: { parameters: [I, B, B, B, F], result: "void" },
+  masked_views: { parameters: [I, B, D, I, B, B, B], result: "void" },
+  node_update: { parameters: [I, I, I, I, B, B, B, B, B, F], result: "void" },
+  node_update_grad: { parameters: [I, I, B, B, B, F], result: "void" },
 } as const;
 
 /** The compiled kernels (argument order as in `kernels.c`). */

@@ -9,11 +9,13 @@
  */
 import { tf } from "./backend.ts";
 import { AdamW } from "./optimizer.ts";
+import { maskedViews, type Masking } from "./masking.ts";
 import { Rng } from "../util/random.ts";
 import type { HeteroGraph } from "../graph/hetero.ts";
 import {
   concatColumns,
   copyColumns,
+  dataColumns,
   type Dense,
   dense,
   type DenseInit,
@@ -30,6 +32,7 @@ import {
   type Neighbourhood,
   neighbourhood,
   neighbourMean,
+  nodeUpdate,
   type Norm,
   ParamStore,
   reversedEdges,
@@ -57,7 +60,7 @@ export interface SpaHGCConfig {
   /** Feature-mask ratios of targets (α) and references (β). */
   alpha: number;
   beta: number;
-  masking: "complementary" | "random" | "none";
+  masking: Masking;
   targetEncoder: "paper" | "released" | "ema";
   emaDecay: number;
   loss: "paper" | "released";
@@ -255,7 +258,7 @@ export class SpaHGCNet {
     // reference_y is projected from the expression columns of the view's reference features, so a
     // masked view hides the same entries from CNDA as from the rest of the encoder (paper eq. 11
     // feeds CNDA the masked h̃_r; the released code slices the masked x the same way).
-    const yR = tf.slice(hR, [0, c.dim], [-1, c.genes]) as tf.Tensor2D;
+    const yR = dataColumns(hR, c.dim, c.genes);
     // `paper`: layer-normed once. `released`: each CNDA layer norms it itself (its expr_norm), and
     // the LeakyReLU the model applies to every node state after a layer reaches reference_y too,
     // so layer l sees LayerNorm_l(LeakyReLU^l(W_y y_r)).
@@ -264,20 +267,20 @@ export class SpaHGCNet {
       : layerNorm(N("refYNorm"), denseOnData(D("refY"), yR));
     // GraphSAGE: lin_l (with bias) on the neighbours' mean + lin_r on the node itself, bias-free
     // in PyG; `paper` kept a trainable lin_r bias too (redundant with lin_l's, but it moves).
-    const sage = (name: string, src: tf.Tensor2D, dst: tf.Tensor2D, nb: Neighbourhood) =>
-      tf.add(
-        dense(D(`${name}.lin_l`), neighbourMean(src, nb)),
-        dense(Dp(`${name}.lin_r`), dst),
-      ) as tf.Tensor2D;
+    // A message is the list of its terms; `nodeUpdate` sums them.
+    const sage = (name: string, src: tf.Tensor2D, dst: tf.Tensor2D, nb: Neighbourhood) => [
+      dense(D(`${name}.lin_l`), neighbourMean(src, nb)),
+      dense(Dp(`${name}.lin_r`), dst),
+    ];
     for (let l = 0; l < c.layers; l++) {
-      const outT: tf.Tensor2D[] = [], outR: tf.Tensor2D[] = [];
+      const outT: tf.Tensor2D[][] = [], outR: tf.Tensor2D[][] = [];
       if (!a.noTS) outT.push(sage(`L${l}.ts`, t, t, g.ts));
       if (!a.noRS && g.rs.degree > 0) outR.push(sage(`L${l}.rs`, r, r, g.rs));
       if (!a.noCS) {
         if (!a.noCNDA) {
           const rk = concatColumns(r, released ? layerNorm(N(`L${l}.cnda.yNorm`), refY) : refY);
           const P = (n: string, x: tf.Tensor2D) => dense(D(`L${l}.cnda.${n}`), x);
-          outT.push(
+          outT.push([
             P(
               "to",
               neighbourAttention(
@@ -290,8 +293,8 @@ export class SpaHGCNet {
                 nextSeed(),
               ),
             ),
-          );
-          outR.push(
+          ]);
+          outR.push([
             P(
               "ro",
               edgeAttention(
@@ -304,22 +307,18 @@ export class SpaHGCNet {
                 nextSeed(),
               ),
             ),
-          );
+          ]);
         } else {
           outT.push(sage(`L${l}.csT`, r, t, g.cs));
-          outR.push(
-            tf.add(
-              dense(D(`L${l}.csR.lin_l`), edgeMean(t, g.csRev)),
-              dense(Dp(`L${l}.csR.lin_r`), r),
-            ) as tf.Tensor2D,
-          );
+          outR.push([
+            dense(D(`L${l}.csR.lin_l`), edgeMean(t, g.csRev)),
+            dense(Dp(`L${l}.csR.lin_r`), r),
+          ]);
         }
       }
-      const mean = (
-        xs: tf.Tensor2D[],
-      ) => (xs.length === 1 ? xs[0] : tf.div(tf.addN(xs), xs.length) as tf.Tensor2D);
-      if (outT.length) t = leaky(mean(outT));
-      if (outR.length) r = leaky(mean(outR));
+      // Mean over the relations reaching a node type, then LeakyReLU.
+      if (outT.length) t = nodeUpdate(outT);
+      if (outR.length) r = nodeUpdate(outR);
       if (released && l < c.layers - 1) refY = leaky(refY);
     }
     const tp = dense(D("cnap.lin"), t);
@@ -372,26 +371,6 @@ export function contrastiveLoss(a: tf.Tensor2D, b: tf.Tensor2D): tf.Scalar {
   return tf.mean(tf.sub(2, tf.mul(2, tf.sum(tf.mul(na, nb), 1)))) as tf.Scalar;
 }
 
-/** Bernoulli feature masks of the two views: [keep1, keep2] (1 = keep). */
-export function viewMasks(
-  rng: Rng,
-  n: number,
-  ratio: number,
-  mode: SpaHGCConfig["masking"],
-): [Float32Array, Float32Array] {
-  const m1 = new Float32Array(n), m2 = new Float32Array(n);
-  for (let k = 0; k < n; k++) {
-    if (mode === "none") {
-      m1[k] = m2[k] = 1;
-    } else {
-      const masked = rng.uniform() < ratio;
-      m1[k] = masked ? 0 : 1;
-      m2[k] = mode === "complementary" ? (masked ? 1 : 0) : (rng.uniform() < ratio ? 0 : 1);
-    }
-  }
-  return [m1, m2];
-}
-
 export interface StepLosses {
   total: number;
   mse: number;
@@ -433,25 +412,15 @@ export class SpaHGCTrainer {
     const seed = 1000 + 17 * this.step;
     // Masks drawn from a generator keyed by (seed, step), so a resumed run repeats them exactly.
     const rng = new Rng(cfg.seed * 7919 + this.step++);
-    const [t1, t2] = viewMasks(rng, g.nT * cfg.dim, cfg.alpha, cfg.masking);
-    const [r1, r2] = viewMasks(rng, g.nR * (cfg.dim + cfg.genes), cfg.beta, cfg.masking);
     const useCon = cfg.masking !== "none";
     const wCon = cfg.loss === "paper" ? [1, 1, 1, 1] : [1, 0.5, 0.2, 0.1]; // mse, pcc, conT, conR
     const parts: Record<string, tf.Scalar> = {};
     tf.tidy(() => {
-      const x1 = tf.mul(g.xT, tf.tensor2d(t1, [g.nT, cfg.dim])) as tf.Tensor2D;
-      const h1 = tf.mul(g.hR, tf.tensor2d(r1, [g.nR, cfg.dim + cfg.genes])) as tf.Tensor2D;
+      const [x1, x2] = maskedViews(rng, g.xT, cfg.alpha, cfg.masking);
+      const [h1, h2] = maskedViews(rng, g.hR, cfg.beta, cfg.masking);
       // View 2 through the target encoder, outside the tape: no gradient flows into it.
       const viewStart = performance.now();
-      const v2 = useCon
-        ? this.net.encode(
-          this.targetWeights(),
-          g,
-          tf.mul(g.xT, tf.tensor2d(t2, [g.nT, cfg.dim])) as tf.Tensor2D,
-          tf.mul(g.hR, tf.tensor2d(r2, [g.nR, cfg.dim + cfg.genes])) as tf.Tensor2D,
-          seed + 500,
-        )
-        : undefined;
+      const v2 = useCon ? this.net.encode(this.targetWeights(), g, x2, h2, seed + 500) : undefined;
       if (v2) this.timings.targetViewSeconds += (performance.now() - viewStart) / 1000;
       const vars = [...this.net.params.vars.values()];
       const { value, grads } = tf.variableGrads(() => {

@@ -20,6 +20,14 @@ export class Rng {
     }
   }
 
+  /**
+   * The generator's live state, xoshiro128**'s four words: native code drawing from the same
+   * stream reads and advances it in place (`masked_views` in model/native/kernels.c).
+   */
+  get state(): Uint32Array {
+    return this.s;
+  }
+
   /** Uniform 32-bit unsigned integer. */
   nextU32(): number {
     const s = this.s;

@@ -331,3 +331,74 @@ void dropout_mask(int32_t n, double *restrict state, float keep, float *restrict
     for (int32_t i = 0; i < n; i++) y[i] = x[i] * mask[i];
   }
 }
+
+/* xoshiro128** (`Rng` in util/random.ts): the next 32-bit output, advancing the state in place. */
+static inline uint32_t rotl32(uint32_t x, int k) { return (x << k) | (x >> (32 - k)); }
+static inline uint32_t xoshiro128ss(uint32_t *s) {
+  const uint32_t result = rotl32(s[1] * 5u, 7) * 9u;
+  const uint32_t t = s[1] << 9;
+  s[2] ^= s[0];
+  s[3] ^= s[1];
+  s[1] ^= s[2];
+  s[0] ^= s[3];
+  s[2] ^= t;
+  s[3] = rotl32(s[3], 11);
+  return result;
+}
+
+/*
+ * The two masked views of x for a training step (spahgc.ts: `viewMasks`, then x · mask): each
+ * entry is masked with probability `ratio`, one draw of the generator `state` (4 words, advanced
+ * in place) per entry; view 1 keeps the unmasked entries, view 2 the masked ones (`random` 0:
+ * complementary) or, with `random` 1, a second draw of its own per entry.
+ */
+void masked_views(int32_t n, uint32_t *restrict state, double ratio, int32_t random,
+                  const float *restrict x, float *restrict v1, float *restrict v2) {
+  uint32_t s[4] = {state[0], state[1], state[2], state[3]};
+  for (int32_t i = 0; i < n; i++) {
+    const int masked = (double)xoshiro128ss(s) / 4294967296.0 < ratio;
+    float keep2 = masked ? 1.0f : 0.0f;
+    if (random) keep2 = (double)xoshiro128ss(s) / 4294967296.0 < ratio ? 0.0f : 1.0f;
+    v1[i] = x[i] * (masked ? 0.0f : 1.0f);
+    v2[i] = x[i] * keep2;
+  }
+  for (int k = 0; k < 4; k++) state[k] = s[k];
+}
+
+/*
+ * A layer's node update (layers.ts `nodeUpdate`): y = LeakyReLU(mean over relations of each
+ * relation's summed terms), for one or two relations of one or two terms each (GraphSAGE's
+ * neighbour and root terms, CNDA's one), a..d the terms in order (unused ones repeat a). The
+ * arithmetic is the TF.js ops' it replaces, in their order: a relation's terms added left to
+ * right; two relations summed from zero as `addN` does, then divided by 2; then LeakyReLU.
+ */
+void node_update(int32_t n, int32_t relations, int32_t size0, int32_t size1,
+                 const float *restrict a, const float *restrict b, const float *restrict c,
+                 const float *restrict d, float *restrict y, float slope) {
+  const float *second = size0 == 2 ? c : b, *second2 = size0 == 2 ? d : c;
+  if (relations == 1) {
+#pragma omp simd
+    for (int32_t i = 0; i < n; i++) {
+      const float v = size0 == 2 ? a[i] + b[i] : a[i];
+      y[i] = v > 0 ? v : slope * v;
+    }
+    return;
+  }
+#pragma omp simd
+  for (int32_t i = 0; i < n; i++) {
+    const float s0 = size0 == 2 ? a[i] + b[i] : a[i];
+    const float s1 = size1 == 2 ? second[i] + second2[i] : second[i];
+    const float v = ((0.0f + s0) + s1) / 2.0f;
+    y[i] = v > 0 ? v : slope * v;
+  }
+}
+
+/* Its gradient, the same for every term: dy where y > 0, else slope·dy; ÷ 2 for two relations. */
+void node_update_grad(int32_t n, int32_t relations, const float *restrict y,
+                      const float *restrict dy, float *restrict out, float slope) {
+#pragma omp simd
+  for (int32_t i = 0; i < n; i++) {
+    const float g = y[i] > 0 ? dy[i] : slope * dy[i];
+    out[i] = relations == 2 ? g / 2.0f : g;
+  }
+}
