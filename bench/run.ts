@@ -313,6 +313,7 @@ if (want("train")) {
     if (pairs.length) {
       const oursS = median(pairs.map((p) => p.ours.secondsPerEpoch));
       const floorS = median(pairs.map((p) => p.ours.floorSeconds));
+      const floorWithOptimizerS = median(pairs.map((p) => p.ours.floorWithOptimizerSeconds));
       const measured = pairs.filter((p) => p.authors);
       const authorsS = measured.length
         ? median(measured.map((p) => p.authors!.secondsPerEpoch))
@@ -328,7 +329,7 @@ if (want("train")) {
         floorGflops: median(pairs.map((p) => p.ours.floorGflops)),
         ratioToFloor: oursS / floorS,
         optimizerSeconds: median(pairs.map((p) => p.ours.optimizerSecondsPerEpoch)),
-        floorWithOptimizerSeconds: median(pairs.map((p) => p.ours.floorWithOptimizerSeconds)),
+        floorWithOptimizerSeconds: floorWithOptimizerS,
         authorsSeconds: authorsS,
         authorsSource: measured.length
           ? `measured in this run (torch ${measured[0].authors!.torch}, ${measured.length} pairs)`
@@ -340,10 +341,7 @@ if (want("train")) {
         goalRatioToAuthors: 0.25,
         // The ratio with every kernel but the products and AdamW's update free: how far below
         // the goal the model's arithmetic and the optimiser's memory traffic alone would be.
-        floorWithOptimizerRatioToAuthors: median(pairs.map((p) =>
-          p.ours.floorWithOptimizerSeconds
-        )) /
-          authorsS,
+        floorWithOptimizerRatioToAuthors: floorWithOptimizerS / authorsS,
         ratioToTarget: oursS / 0.83,
         ...(wasmSeconds ? { ratioToWasm: oursS / wasmSeconds } : {}),
       };

@@ -6,11 +6,10 @@
  *
  * The masks come from the trainer's seeded `Rng`, one draw per entry, so a resumed run repeats
  * them. On the CPU backends both masked views are made in one pass over the features by a host
- * kernel (C on `wasm-blas`, the same loop in TypeScript on `wasm` and `cpu`), drawing from the
- * same generator stream: drawing the masks as arrays in JavaScript took 19 ms of a 0.78 s epoch,
- * before their upload and four products a step. Elsewhere the masks are drawn as arrays and
- * multiplied as TF.js ops.
- * Every path gives the same views, bit for bit (tests/model_test.ts).
+ * kernel: in C on `wasm-blas`, drawing the masks on the way from the same generator stream
+ * (drawing them as arrays in JavaScript took 19 ms of a 0.78 s epoch, before their upload and
+ * four products a step); on `wasm` and `cpu`, applying `viewMasks`' arrays. Elsewhere the masks
+ * are multiplied as TF.js ops. Every path gives the same views, bit for bit (tests/model_test.ts).
  */
 import * as tf from "@tensorflow/tfjs";
 import type { Rng } from "../util/random.ts";
@@ -43,24 +42,26 @@ export function viewMasks(
 interface MaskAttrs {
   rng: Rng;
   ratio: number;
-  random: boolean;
+  mode: Exclude<Masking, "none">;
 }
 
-/** x · keep1 and x · keep2 in one pass, the masks drawn on the way (see `viewMasks`). */
-registerHostKernel("MaskedViews", ({ inputs, view, alloc }, { rng, ratio, random }: MaskAttrs) => {
+/**
+ * x · keep1 and x · keep2: in C, one pass with the masks drawn on the way; in TypeScript, the
+ * masks of `viewMasks` applied in one pass.
+ */
+registerHostKernel("MaskedViews", ({ inputs, view, alloc }, { rng, ratio, mode }: MaskAttrs) => {
   const { x } = inputs;
   const outs = [alloc(x.shape, false), alloc(x.shape, false)];
   const X = view(x), V1 = view(outs[0]), V2 = view(outs[1]);
   const c = nativeKernels();
   if (c) {
-    c.masked_views(X.length, rng.state, ratio, random ? 1 : 0, X, V1, V2);
+    c.masked_views(X.length, rng.state, ratio, mode === "random" ? 1 : 0, X, V1, V2);
     return outs;
   }
+  const [m1, m2] = viewMasks(rng, X.length, ratio, mode);
   for (let k = 0; k < X.length; k++) {
-    const masked = rng.uniform() < ratio;
-    const keep2 = random ? (rng.uniform() < ratio ? 0 : 1) : masked ? 1 : 0;
-    V1[k] = X[k] * (masked ? 0 : 1);
-    V2[k] = X[k] * keep2;
+    V1[k] = X[k] * m1[k];
+    V2[k] = X[k] * m2[k];
   }
   return outs;
 });
@@ -84,11 +85,7 @@ export function maskedViews(
 ): [tf.Tensor2D, tf.Tensor2D] {
   if (mode === "none") return [x, x];
   if (fusedKernelsActive() && x.dtype === "float32") {
-    const [v1, v2] = runHostKernel("MaskedViews", { x }, {
-      rng,
-      ratio,
-      random: mode === "random",
-    });
+    const [v1, v2] = runHostKernel("MaskedViews", { x }, { rng, ratio, mode });
     return [v1 as tf.Tensor2D, v2 as tf.Tensor2D];
   }
   const [m1, m2] = viewMasks(rng, x.size, ratio, mode);
